@@ -1,0 +1,142 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "sluice",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sluice", targets: ["sluice"]),
+        .library(name: "SyslogProtocol", targets: ["SyslogProtocol"]),
+        .library(name: "SluiceConfig", targets: ["SluiceConfig"]),
+        .library(name: "Codec", targets: ["Codec"]),
+        .library(name: "S3", targets: ["S3"]),
+        .library(name: "Spool", targets: ["Spool"]),
+        .library(name: "Ingest", targets: ["Ingest"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    ],
+    targets: [
+        // C libraries, wrapped for Codec only.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLZ4", path: "Sources/CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+
+        // Frames and RFC 3164/5424 parsing: pure, synchronous, no dependencies.
+        .target(name: "SyslogProtocol", path: "Sources/SyslogProtocol"),
+
+        // The Fluentd-style configuration reader and the validated settings.
+        .target(name: "SluiceConfig", path: "Sources/Config"),
+
+        // Record encoders and compression streams.
+        .target(
+            name: "Codec",
+            dependencies: ["SyslogProtocol", "CZlib", "CLZ4"],
+            path: "Sources/Codec"
+        ),
+
+        // SigV4, credential providers, S3 client, object keys, local bucket.
+        .target(
+            name: "S3",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            path: "Sources/S3"
+        ),
+
+        // Partition buffer: chunk files keyed by tag and time slice.
+        .target(
+            name: "Spool",
+            dependencies: [
+                "SyslogProtocol",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Spool"
+        ),
+
+        // UDP and TCP receivers (SwiftNIO) and their framing decoders.
+        .target(
+            name: "Ingest",
+            dependencies: [
+                "SyslogProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Ingest"
+        ),
+
+        // The stages wired as services.
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "SyslogProtocol", "SluiceConfig", "Codec", "S3", "Spool", "Ingest",
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Pipeline"
+        ),
+
+        .executableTarget(
+            name: "sluice",
+            dependencies: [
+                "Pipeline", "SluiceConfig", "SyslogProtocol", "Codec",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/sluice"
+        ),
+
+        // Real components for tests: a loopback S3 server, a private rsyslogd, the sluice binary.
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"
+        ),
+
+        .testTarget(name: "SyslogProtocolTests", dependencies: ["SyslogProtocol"], path: "Tests/SyslogProtocolTests"),
+        .testTarget(name: "ConfigTests", dependencies: ["SluiceConfig"], path: "Tests/ConfigTests"),
+        .testTarget(name: "CodecTests", dependencies: ["Codec", "SyslogProtocol"], path: "Tests/CodecTests"),
+        .testTarget(
+            name: "S3Tests",
+            dependencies: ["S3", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/S3Tests"
+        ),
+        .testTarget(name: "SpoolTests", dependencies: ["Spool", "SyslogProtocol"], path: "Tests/SpoolTests"),
+        .testTarget(
+            name: "IngestTests",
+            dependencies: [
+                "Ingest", "SyslogProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            path: "Tests/IngestTests"
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["Pipeline", "SluiceConfig", "S3", "Codec", "TestSupport"],
+            path: "Tests/EndToEndTests"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
