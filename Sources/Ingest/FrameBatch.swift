@@ -1,0 +1,57 @@
+import NIOCore
+
+/// Frames read from one socket in one read burst: the unit that crosses from a receiver to the parsers.
+///
+/// Frames are slices of the buffers NIO read into, so batching copies no message bytes.
+public struct FrameBatch: Sendable {
+    /// One syslog message each, without framing (no octet count, no trailing LF).
+    public var frames: [ByteBuffer]
+    /// Frames in this batch that were longer than `message_length_limit` and were cut to it.
+    public var cutFrames: Int
+    /// Frames dropped whole (for example a UDP datagram the kernel truncated).
+    public var droppedFrames: Int
+    /// Bytes read off the socket for this batch, framing included.
+    public var byteCount: Int
+    /// When the batch was handed on, in nanoseconds since the Unix epoch.
+    public var receivedAt: Int64
+    /// The sender, for a stream; nil for datagrams, which may come from many senders.
+    public var peer: SocketAddress?
+
+    public init(
+        frames: [ByteBuffer] = [],
+        cutFrames: Int = 0,
+        droppedFrames: Int = 0,
+        byteCount: Int = 0,
+        receivedAt: Int64 = 0,
+        peer: SocketAddress? = nil
+    ) {
+        self.frames = frames
+        self.cutFrames = cutFrames
+        self.droppedFrames = droppedFrames
+        self.byteCount = byteCount
+        self.receivedAt = receivedAt
+        self.peer = peer
+    }
+}
+
+/// Where receivers deliver batches. `deliver` suspends while the pipeline is full: a TCP receiver then
+/// stops reading its socket, which is how a slow pipeline slows its senders instead of growing memory.
+public protocol FrameBatchSink: Sendable {
+    func deliver(_ batch: FrameBatch) async
+}
+
+/// The time now, in nanoseconds since the Unix epoch.
+@inlinable
+public func wallClockNanoseconds() -> Int64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif

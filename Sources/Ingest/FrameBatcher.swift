@@ -1,0 +1,88 @@
+import NIOCore
+
+/// Gathers the frames of one read burst into a `FrameBatch`, so the pipeline pays its per-element costs
+/// (a queue hop, a task switch) once per burst rather than once per message.
+final class StreamFrameBatcher: ChannelInboundHandler {
+    typealias InboundIn = DecodedFrame
+    typealias InboundOut = FrameBatch
+
+    /// A burst larger than this is handed on in parts, so one batch stays small.
+    static let maximumFrames = 1024
+
+    private var batch = FrameBatch()
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        batch.frames.append(frame.bytes)
+        batch.byteCount += frame.bytes.readableBytes
+        if frame.wasCut { batch.cutFrames += 1 }
+        if batch.frames.count >= Self.maximumFrames {
+            flush(context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flush(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        flush(context: context)
+        context.fireChannelInactive()
+    }
+
+    private func flush(context: ChannelHandlerContext) {
+        guard !batch.frames.isEmpty else { return }
+        batch.receivedAt = wallClockNanoseconds()
+        batch.peer = context.channel.remoteAddress
+        context.fireChannelRead(wrapInboundOut(batch))
+        batch = FrameBatch()
+        batch.frames.reserveCapacity(64)
+    }
+}
+
+/// The datagram counterpart: one datagram is one message (RFC 5426). A trailing LF, which some senders
+/// add, is not part of the message.
+final class DatagramFrameBatcher: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias InboundOut = FrameBatch
+
+    private let limit: Int
+    private var batch = FrameBatch()
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var datagram = unwrapInboundIn(data).data
+        batch.byteCount += datagram.readableBytes
+        while datagram.readableBytes > 0,
+            let last = datagram.getInteger(at: datagram.writerIndex - 1, as: UInt8.self),
+            last == UInt8(ascii: "\n") || last == 0
+        {
+            datagram.moveWriterIndex(to: datagram.writerIndex - 1)
+        }
+        guard datagram.readableBytes > 0 else { return }
+        if datagram.readableBytes > limit {
+            datagram.moveWriterIndex(to: datagram.readerIndex + limit)
+            batch.cutFrames += 1
+        }
+        batch.frames.append(datagram)
+        if batch.frames.count >= StreamFrameBatcher.maximumFrames {
+            flush(context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flush(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    private func flush(context: ChannelHandlerContext) {
+        guard !batch.frames.isEmpty else { return }
+        batch.receivedAt = wallClockNanoseconds()
+        context.fireChannelRead(wrapInboundOut(batch))
+        batch = FrameBatch()
+    }
+}

@@ -1,0 +1,18 @@
+/// What a receiver listens on and how much it takes.
+public struct ReceiverConfiguration: Sendable {
+    /// The address to bind, e.g. `0.0.0.0` or `127.0.0.1`.
+    public var host: String
+    /// The port; 0 asks the kernel for a free one (tests), reported by `boundPort`.
+    public var port: Int
+    /// The longest message kept, in bytes; longer ones are cut to it and counted.
+    public var messageLengthLimit: Int
+    /// Batches read ahead per connection before the receiver stops reading its socket.
+    public var readAheadBatches: Int
+
+    public init(host: String = "0.0.0.0", port: Int = 5140, messageLengthLimit: Int = 8192, readAheadBatches: Int = 4) {
+        self.host = host
+        self.port = port
+        self.messageLengthLimit = messageLengthLimit
+        self.readAheadBatches = readAheadBatches
+    }
+}

@@ -1,0 +1,109 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Syslog over TCP: one NIO channel per connection, frames split by `SyslogFrameDecoder`, batches
+/// handed to the sink. Each connection has its own task; while the sink is full that task waits, its
+/// NIOAsyncChannel buffer fills, NIO stops reading the socket and TCP flow control slows the sender.
+public final class TCPReceiver: Sendable {
+    public let configuration: ReceiverConfiguration
+    private let sink: any FrameBatchSink
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    private struct State {
+        var serverChannel: (any Channel)?
+        var connections: [ObjectIdentifier: any Channel] = [:]
+        var stopping = false
+        var boundPort: Int?
+    }
+
+    public init(configuration: ReceiverConfiguration, sink: any FrameBatchSink, group: any EventLoopGroup, logger: Logger) {
+        self.configuration = configuration
+        self.sink = sink
+        self.group = group
+        self.logger = logger
+    }
+
+    /// The port bound, once `run` has bound it.
+    public var boundPort: Int? { state.withLock { $0.boundPort } }
+
+    /// Binds, then accepts and reads connections until `stop()`; returns once every connection's
+    /// frames are delivered.
+    public func run(onBound: @Sendable (Int) -> Void = { _ in }) async throws {
+        let limit = configuration.messageLengthLimit
+        let readAhead = configuration.readAheadBatches
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: false)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SyslogFrameDecoder(limit: limit)))
+                    try channel.pipeline.syncOperations.addHandler(StreamFrameBatcher())
+                    return try NIOAsyncChannel<FrameBatch, Never>(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: max(2, readAhead)))
+                    )
+                }
+            }
+        let port = server.channel.localAddress?.port ?? configuration.port
+        let stopEarly = state.withLock { state -> Bool in
+            state.serverChannel = server.channel
+            state.boundPort = port
+            return state.stopping
+        }
+        if stopEarly { server.channel.close(promise: nil) }
+        logger.info("listening syslog socket on \(configuration.host):\(port) with tcp")
+        onBound(port)
+
+        try await server.executeThenClose { connections in
+            try await withThrowingDiscardingTaskGroup { group in
+                for try await connection in connections {
+                    let id = ObjectIdentifier(connection.channel)
+                    let admitted = state.withLock { state -> Bool in
+                        guard !state.stopping else { return false }
+                        state.connections[id] = connection.channel
+                        return true
+                    }
+                    guard admitted else {
+                        connection.channel.close(promise: nil)
+                        continue
+                    }
+                    group.addTask {
+                        await self.serve(connection)
+                        _ = self.state.withLock { $0.connections.removeValue(forKey: id) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stops accepting and closes every connection; frames already read are still delivered.
+    public func stop() {
+        let channels = state.withLock { state -> [any Channel] in
+            state.stopping = true
+            return Array(state.connections.values) + (state.serverChannel.map { [$0] } ?? [])
+        }
+        for channel in channels {
+            channel.close(promise: nil)
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<FrameBatch, Never>) async {
+        let peer = connection.channel.remoteAddress
+        logger.debug("accepted syslog connection", metadata: ["peer": "\(peer.map { "\($0)" } ?? "?")"])
+        do {
+            try await connection.executeThenClose { inbound, _ in
+                for try await batch in inbound {
+                    await sink.deliver(batch)
+                }
+            }
+        } catch {
+            logger.debug("syslog connection ended", metadata: ["peer": "\(peer.map { "\($0)" } ?? "?")", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,16 @@
+import Metrics
+
+/// The names of Sluice's metrics, in one place so dashboards and code agree.
+enum MetricName {
+    static let receivedMessages = "sluice_received_messages_total"
+    static let receivedBytes = "sluice_received_bytes_total"
+    static let cutMessages = "sluice_cut_messages_total"
+    static let droppedMessages = "sluice_dropped_messages_total"
+    static let unmatchedMessages = "sluice_unmatched_messages_total"
+    static let unroutedMessages = "sluice_unrouted_messages_total"
+    static let bufferedRecords = "sluice_buffered_records_total"
+    static let sealedChunks = "sluice_sealed_chunks_total"
+    static let uploadedObjects = "sluice_uploaded_objects_total"
+    static let uploadedBytes = "sluice_uploaded_bytes_total"
+    static let uploadFailures = "sluice_upload_failures_total"
+}

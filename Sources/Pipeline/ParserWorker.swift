@@ -1,0 +1,138 @@
+import Codec
+import Ingest
+import Logging
+import Metrics
+import NIOCore
+import Spool
+import SyslogProtocol
+
+/// A batch of frames and the source it came from: what receivers hand the parser workers.
+struct SourceBatch: Sendable {
+    var source: Int
+    var batch: FrameBatch
+}
+
+/// How an output wants its records partitioned.
+struct OutputPartitioning: Sendable {
+    /// `tag` is a chunk key: one chunk per tag. Otherwise all tags share chunks.
+    var byTag: Bool
+    var spool: SpoolConfiguration
+}
+
+/// A parser worker: takes frame batches, parses each frame, encodes the record as a JSON line and
+/// sorts it into per-output, per-partition parts, then hands each output one `EncodedBatch`.
+/// Several workers consume the same queue; each works on whole batches, so no record is shared.
+struct ParserWorker: Sendable {
+    let input: BoundedQueue<SourceBatch>
+    let sources: [SourceRouting]
+    let outputs: [(partitioning: OutputPartitioning, queue: BoundedQueue<EncodedBatch>)]
+    let logger: Logger
+
+    private static let unmatchedKey = Array(#"{"unmatched_line":"#.utf8)
+
+    func run() async {
+        let received = sources.map { Counter(label: MetricName.receivedMessages, dimensions: [("input", $0.name)]) }
+        let receivedBytes = sources.map { Counter(label: MetricName.receivedBytes, dimensions: [("input", $0.name)]) }
+        let cut = sources.map { Counter(label: MetricName.cutMessages, dimensions: [("input", $0.name)]) }
+        let unmatched = sources.map { Counter(label: MetricName.unmatchedMessages, dimensions: [("input", $0.name)]) }
+        let unrouted = Counter(label: MetricName.unroutedMessages)
+        var warnings = RateLimitedWarning(logger: logger)
+
+        var encoded = [EncodedBatch](repeating: EncodedBatch(), count: outputs.count)
+        while let item = await input.next() {
+            let routing = sources[item.source]
+            let batch = item.batch
+            let now = batch.receivedAt / 1_000_000_000
+            var unmatchedCount = 0
+            var unroutedCount = 0
+            for frame in batch.frames {
+                frame.withUnsafeReadableBytes { bytes in
+                    do {
+                        let message = try routing.parser.parse(bytes, now: now)
+                        let slot = SourceRouting.slot(message)
+                        guard let route = routing.routes[slot] else {
+                            unroutedCount += 1
+                            return
+                        }
+                        let partitioning = outputs[route].partitioning
+                        let key = PartitionKey(
+                            tag: partitioning.byTag ? routing.tags[slot] : "",
+                            timeSlice: partitioning.spool.timeSlice(of: message.timestamp?.seconds ?? now)
+                        )
+                        encoded[route].parts[key, default: EncodedBatch.Part()].append { lines in
+                            JSONRecordEncoder.appendRecord(message, frame: bytes, to: &lines)
+                        }
+                    } catch {
+                        unmatchedCount += 1
+                        guard let (tag, route) = routing.unmatched, let route else {
+                            warnings.warn("invalid syslog message from \(routing.name): \(error)", frame: bytes)
+                            return
+                        }
+                        let partitioning = outputs[route].partitioning
+                        let key = PartitionKey(
+                            tag: partitioning.byTag ? tag : "",
+                            timeSlice: partitioning.spool.timeSlice(of: now)
+                        )
+                        encoded[route].parts[key, default: EncodedBatch.Part()].append { lines in
+                            lines.append(contentsOf: Self.unmatchedKey)
+                            JSONRecordEncoder.appendJSONString(bytes, to: &lines)
+                            lines.append(contentsOf: "}\n".utf8)
+                        }
+                    }
+                }
+            }
+            received[item.source].increment(by: batch.frames.count)
+            receivedBytes[item.source].increment(by: batch.byteCount)
+            if batch.cutFrames > 0 { cut[item.source].increment(by: batch.cutFrames) }
+            if unmatchedCount > 0 { unmatched[item.source].increment(by: unmatchedCount) }
+            if unroutedCount > 0 {
+                unrouted.increment(by: unroutedCount)
+                warnings.warn("no <match> for \(unroutedCount) records from \(routing.name)", frame: nil)
+            }
+            for index in encoded.indices where !encoded[index].isEmpty {
+                let batch = encoded[index]
+                encoded[index] = EncodedBatch()
+                try? await outputs[index].queue.send(batch)
+            }
+        }
+    }
+}
+
+extension EncodedBatch.Part {
+    /// Appends one record through `encode`, which writes a JSON object and its LF.
+    mutating func append(_ encode: (inout [UInt8]) -> Void) {
+        encode(&lines)
+        recordCount += 1
+    }
+}
+
+/// Logs a problem with incoming data at most once per interval, with how many were suppressed, so a
+/// flood of bad input cannot flood the log.
+struct RateLimitedWarning {
+    let logger: Logger
+    var interval: Int64 = 10_000_000_000
+    private var lastLogged: Int64 = 0
+    private var suppressed = 0
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    mutating func warn(_ message: @autoclosure () -> String, frame: UnsafeRawBufferPointer?) {
+        let now = wallClockNanoseconds()
+        guard now - lastLogged >= interval else {
+            suppressed += 1
+            return
+        }
+        var metadata: Logger.Metadata = [:]
+        if let frame {
+            metadata["message"] = "\(String(decoding: frame.prefix(256), as: UTF8.self))"
+        }
+        if suppressed > 0 {
+            metadata["suppressed"] = "\(suppressed)"
+        }
+        logger.warning("\(message())", metadata: metadata)
+        lastLogged = now
+        suppressed = 0
+    }
+}

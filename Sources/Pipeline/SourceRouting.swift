@@ -1,0 +1,45 @@
+import SyslogProtocol
+
+/// Everything a parser worker needs to turn one source's frames into routed records, computed once:
+/// the tag and the output of each facility/severity pair, so the hot path builds no strings.
+struct SourceRouting: Sendable {
+    let name: String
+    let parser: SyslogParser
+    /// Tag for facility f and severity s at `f * 8 + s`: `<tag>.<facility>.<severity>`.
+    let tags: [String]
+    /// Output index for the same slot; nil when no `<match>` takes that tag.
+    let routes: [Int?]
+    /// `<tag>.unmatched` and its output, when the source emits unparsable lines.
+    let unmatched: (tag: String, route: Int?)?
+
+    static let facilityCount = 24
+    static let severityCount = 8
+
+    init(name: String, tag: String, parser: SyslogParser, emitUnmatchedLines: Bool, route: (String) -> Int?) {
+        self.name = name
+        self.parser = parser
+        var tags: [String] = []
+        var routes: [Int?] = []
+        for facility in 0..<Self.facilityCount {
+            for severity in 0..<Self.severityCount {
+                let facilityName = SyslogFacility(rawValue: UInt8(facility))!.name
+                let severityName = SyslogSeverity(rawValue: UInt8(severity))!.name
+                let fullTag = "\(tag).\(facilityName).\(severityName)"
+                tags.append(fullTag)
+                routes.append(route(fullTag))
+            }
+        }
+        self.tags = tags
+        self.routes = routes
+        if emitUnmatchedLines {
+            let unmatchedTag = "\(tag).unmatched"
+            unmatched = (unmatchedTag, route(unmatchedTag))
+        } else {
+            unmatched = nil
+        }
+    }
+
+    static func slot(_ message: SyslogMessage) -> Int {
+        Int(message.facility.rawValue) * severityCount + Int(message.severity.rawValue)
+    }
+}

@@ -1,0 +1,49 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Hands out `%{index}` numbers: per time slice, each new chunk gets the next number, and a number is
+/// never handed out twice, also after its chunk was uploaded and deleted and Sluice restarted. Without
+/// this, a restart would reuse `_0` and overwrite an object already in the bucket.
+///
+/// File `index.ledger`: one line `<time slice> <index>` per chunk created, appended and synced before
+/// the chunk is used. Loading keeps the highest index per slice.
+struct ChunkIndexLedger {
+    static let fileName = "index.ledger"
+
+    private let path: String
+    private var next: [Int64: Int] = [:]
+
+    init(directory: String) throws {
+        path = directory + "/" + Self.fileName
+        let fd = try FileIO.open(path, flags: O_RDONLY | O_CREAT)
+        defer { close(fd) }
+        let size = try FileIO.size(fd, path: path)
+        let bytes = try FileIO.read(fd, count: size, at: 0, path: path)
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            let fields = line.split(separator: UInt8(ascii: " "))
+            // A torn last line (crash while appending) is ignored: its chunk was never used.
+            guard fields.count == 2,
+                let slice = Int64(String(decoding: fields[0], as: UTF8.self)),
+                let index = Int(String(decoding: fields[1], as: UTF8.self))
+            else { continue }
+            next[slice] = max(next[slice] ?? 0, index + 1)
+        }
+    }
+
+    /// Takes into account a chunk found on disk (its ledger line may have been torn).
+    mutating func observe(slice: Int64, index: Int) {
+        next[slice] = max(next[slice] ?? 0, index + 1)
+    }
+
+    /// The next index for `slice`, recorded durably before it is returned.
+    mutating func take(slice: Int64) throws -> Int {
+        let index = next[slice] ?? 0
+        let fd = try FileIO.open(path, flags: O_WRONLY | O_APPEND | O_CREAT)
+        defer { close(fd) }
+        try FileIO.writeAll(fd, Array("\(slice) \(index)\n".utf8), path: path)
+        try FileIO.sync(fd, path: path)
+        next[slice] = index + 1
+        return index
+    }
+}

@@ -1,0 +1,268 @@
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The partition buffer: one open chunk per (tag, time slice), each a file under the buffer path.
+///
+/// Records are appended as JSON lines; a chunk is sealed when the next batch would take it past
+/// `chunkLimitSize`, when its slice's `timekey + timekey_wait` has passed (or, without a time key, when it
+/// is `flushInterval` old), or on demand (SIGUSR1, shutdown). Sealed chunks go to the uploader and are
+/// deleted once committed. Everything is on disk, so a restart resumes where the last run stopped.
+public actor PartitionBuffer {
+    public let configuration: SpoolConfiguration
+    private let logger: Logger
+    private var ledger: ChunkIndexLedger
+    private var open: [PartitionKey: OpenChunk] = [:]
+    /// Sealed chunks not yet committed, by id.
+    private var sealed: [ChunkID: SealedChunk] = [:]
+
+    private struct OpenChunk {
+        var header: ChunkHeader
+        var path: String
+        var fd: Int32
+        var size: Int
+        var recordCount: Int
+    }
+
+    public init(configuration: SpoolConfiguration, logger: Logger) async throws {
+        self.configuration = configuration
+        self.logger = logger
+        try FileIO.makeDirectories(configuration.directory)
+        self.ledger = try ChunkIndexLedger(directory: configuration.directory)
+        try recover()
+    }
+
+    deinit {
+        for chunk in open.values { close(chunk.fd) }
+    }
+
+    // MARK: - Appending
+
+    /// Appends every part of `batch` to its partition's chunk; returns the chunks this sealed because
+    /// they were full.
+    public func append(_ batch: EncodedBatch) throws -> [SealedChunk] {
+        var sealedNow: [SealedChunk] = []
+        for (key, part) in batch.parts {
+            try part.lines.withUnsafeBytes { (lines) throws in
+                var rest = lines[...]
+                while !rest.isEmpty {
+                    var chunk = try openChunk(for: key)
+                    let room = configuration.chunkLimitSize - (chunk.size - chunk.header.encodedLength)
+                    let take = Self.prefixLength(of: rest, fitting: room, chunkIsEmpty: chunk.recordCount == 0)
+                    if take == 0 {
+                        sealedNow.append(try seal(key))
+                        continue
+                    }
+                    let slice = UnsafeRawBufferPointer(rebasing: rest.prefix(take))
+                    do {
+                        try FileIO.writeAll(chunk.fd, slice, path: chunk.path)
+                    } catch {
+                        // Leave no partial record behind: cut back to what was there.
+                        try? FileIO.truncate(chunk.fd, to: chunk.size, path: chunk.path)
+                        throw error
+                    }
+                    chunk.size += take
+                    chunk.recordCount += slice.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+                    open[key] = chunk
+                    rest = rest.dropFirst(take)
+                }
+            }
+        }
+        return sealedNow
+    }
+
+    /// How many leading bytes of `lines` to write: whole records only, at most `room` bytes, but at least
+    /// one record into an empty chunk (a record larger than the limit still has to go somewhere).
+    private static func prefixLength(of lines: Slice<UnsafeRawBufferPointer>, fitting room: Int, chunkIsEmpty: Bool) -> Int {
+        if lines.count <= room { return lines.count }
+        var end = lines.startIndex
+        var index = lines.startIndex
+        let limit = lines.startIndex + max(room, 0)
+        while index < lines.endIndex {
+            if lines[index] == UInt8(ascii: "\n") {
+                if index + 1 > limit { break }
+                end = index + 1
+            }
+            index += 1
+        }
+        if end == lines.startIndex && chunkIsEmpty {
+            // The first record alone exceeds the limit.
+            let newline = lines[lines.startIndex...].firstIndex(of: UInt8(ascii: "\n")) ?? (lines.endIndex - 1)
+            return newline + 1 - lines.startIndex
+        }
+        return end - lines.startIndex
+    }
+
+    private func openChunk(for key: PartitionKey) throws -> OpenChunk {
+        if let chunk = open[key] { return chunk }
+        let header = ChunkHeader(
+            id: .random(),
+            index: try ledger.take(slice: key.timeSlice),
+            timeSlice: key.timeSlice,
+            createdAt: Self.nowNanoseconds(),
+            tag: key.tag
+        )
+        let path = configuration.directory + "/" + header.id.hex + ".open"
+        let fd = try FileIO.open(path, flags: O_WRONLY | O_CREAT | O_EXCL | O_APPEND)
+        let bytes = header.encoded()
+        do {
+            try FileIO.writeAll(fd, bytes, path: path)
+        } catch {
+            close(fd)
+            try? FileIO.remove(path)
+            throw error
+        }
+        let chunk = OpenChunk(header: header, path: path, fd: fd, size: bytes.count, recordCount: 0)
+        open[key] = chunk
+        logger.debug("opened chunk", metadata: ["chunk_id": "\(header.id)", "tag": "\(key.tag)", "index": "\(header.index)"])
+        return chunk
+    }
+
+    // MARK: - Sealing
+
+    /// Seals the chunks whose time is up at `now` (Unix seconds).
+    public func sealExpired(now: Int64) throws -> [SealedChunk] {
+        let due = open.filter { key, chunk in
+            if configuration.timekey > 0 {
+                return key.timeSlice + configuration.timekey + configuration.timekeyWait <= now
+            }
+            return chunk.header.createdAt / 1_000_000_000 + configuration.flushInterval <= now
+        }
+        var result: [SealedChunk] = []
+        for key in due.keys.sorted(by: Self.order) {
+            result.append(try seal(key))
+        }
+        return result
+    }
+
+    /// Seals every open chunk (SIGUSR1, or shutdown with `flush_at_shutdown`).
+    public func sealAll() throws -> [SealedChunk] {
+        var result: [SealedChunk] = []
+        for key in open.keys.sorted(by: Self.order) {
+            result.append(try seal(key))
+        }
+        return result
+    }
+
+    /// Sealed chunks not yet committed, oldest first: after a restart these are uploaded first.
+    public func pendingChunks() -> [SealedChunk] {
+        sealed.values.sorted { ($0.createdAt, $0.index) < ($1.createdAt, $1.index) }
+    }
+
+    private static func order(_ a: PartitionKey, _ b: PartitionKey) -> Bool {
+        (a.timeSlice, a.tag) < (b.timeSlice, b.tag)
+    }
+
+    private func seal(_ key: PartitionKey) throws -> SealedChunk {
+        guard let chunk = open.removeValue(forKey: key) else {
+            preconditionFailure("sealing a partition without an open chunk")
+        }
+        defer { close(chunk.fd) }
+        try FileIO.sync(chunk.fd, path: chunk.path)
+        let sealedPath = configuration.directory + "/" + chunk.header.id.hex + ".sealed"
+        try FileIO.rename(chunk.path, sealedPath)
+        let result = SealedChunk(
+            id: chunk.header.id,
+            key: key,
+            index: chunk.header.index,
+            path: sealedPath,
+            bodyOffset: chunk.header.encodedLength,
+            bodyLength: chunk.size - chunk.header.encodedLength,
+            recordCount: chunk.recordCount,
+            createdAt: chunk.header.createdAt
+        )
+        sealed[result.id] = result
+        logger.debug("sealed \(result)")
+        return result
+    }
+
+    // MARK: - Committing
+
+    /// The chunk is safely in the bucket: delete it.
+    public func commit(_ id: ChunkID) throws {
+        guard let chunk = sealed.removeValue(forKey: id) else { return }
+        try FileIO.remove(chunk.path)
+    }
+
+    /// What is buffered now: open chunks, sealed ones waiting, and their bytes.
+    public func statistics() -> (openChunks: Int, sealedChunks: Int, bufferedBytes: Int) {
+        let openBytes = open.values.reduce(0) { $0 + $1.size - $1.header.encodedLength }
+        let sealedBytes = sealed.values.reduce(0) { $0 + $1.bodyLength }
+        return (open.count, sealed.count, openBytes + sealedBytes)
+    }
+
+    // MARK: - Recovery
+
+    /// Rebuilds the buffer from the files a previous run left: open chunks are reopened for appending
+    /// (cut back to their last whole record), sealed ones wait for upload. A file that cannot be read
+    /// is moved aside to `quarantine/` with an error log, never deleted and never fatal.
+    private func recover() throws {
+        for name in try FileIO.listDirectory(configuration.directory) {
+            let isOpen = name.hasSuffix(".open")
+            guard isOpen || name.hasSuffix(".sealed") else { continue }
+            let path = configuration.directory + "/" + name
+            do {
+                try recoverChunk(at: path, isOpen: isOpen)
+            } catch {
+                quarantine(path, reason: error)
+            }
+        }
+        if !open.isEmpty || !sealed.isEmpty {
+            let stats = statistics()
+            logger.info("resumed buffer at \(configuration.directory): \(stats.openChunks) open and \(stats.sealedChunks) sealed chunks, \(stats.bufferedBytes) bytes")
+        }
+    }
+
+    private func recoverChunk(at path: String, isOpen: Bool) throws {
+        let fd = try FileIO.open(path, flags: isOpen ? O_RDWR | O_APPEND : O_RDONLY)
+        var keepOpen = false
+        defer { if !keepOpen { close(fd) } }
+        let size = try FileIO.size(fd, path: path)
+        let prefix = try FileIO.read(fd, count: min(size, ChunkHeader.fixedLength + Int(UInt16.max)), at: 0, path: path)
+        let header = try ChunkHeader.decode(prefix)
+        let body = try FileIO.read(fd, count: size - header.encodedLength, at: header.encodedLength, path: path)
+        let lastNewline = body.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+        if lastNewline < body.count {
+            logger.warning("chunk \(header.id): cut a torn last record of \(body.count - lastNewline) bytes", metadata: ["path": "\(path)"])
+            if isOpen { try FileIO.truncate(fd, to: header.encodedLength + lastNewline, path: path) }
+        }
+        let records = body[..<lastNewline].reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+        let key = PartitionKey(tag: header.tag, timeSlice: header.timeSlice)
+        ledger.observe(slice: header.timeSlice, index: header.index)
+        if isOpen {
+            if open[key] != nil {
+                // Two open chunks for one partition: keep appending to one, seal the other.
+                let other = try seal(key)
+                logger.info("sealed extra open chunk \(other.id) for \(key)")
+            }
+            open[key] = OpenChunk(header: header, path: path, fd: fd, size: header.encodedLength + lastNewline, recordCount: records)
+            keepOpen = true
+        } else {
+            sealed[header.id] = SealedChunk(
+                id: header.id, key: key, index: header.index, path: path,
+                bodyOffset: header.encodedLength, bodyLength: lastNewline,
+                recordCount: records, createdAt: header.createdAt
+            )
+        }
+    }
+
+    private func quarantine(_ path: String, reason: any Error) {
+        let folder = configuration.directory + "/quarantine"
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        do {
+            try FileIO.makeDirectories(folder)
+            try FileIO.rename(path, folder + "/" + name)
+            logger.error("moved unreadable chunk file \(path) to \(folder)/: \(reason)")
+        } catch {
+            logger.error("cannot read chunk file \(path) (\(reason)) nor move it aside (\(error)); leaving it in place")
+        }
+    }
+
+    static func nowNanoseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+}

@@ -1,0 +1,69 @@
+/// Where a record belongs: its tag and the start of its time slice (Fluentd's chunk keys `tag,time`).
+public struct PartitionKey: Hashable, Sendable, CustomStringConvertible {
+    public var tag: String
+    /// Start of the `timekey` window holding the record, in Unix seconds; 0 when `time` is not a chunk key.
+    public var timeSlice: Int64
+
+    public init(tag: String, timeSlice: Int64) {
+        self.tag = tag
+        self.timeSlice = timeSlice
+    }
+
+    public var description: String { "\(tag)@\(timeSlice)" }
+}
+
+/// The durable identity of a chunk: 128 random bits chosen when the chunk is created and kept in its
+/// header, so everything derived from it (object key placeholders) is the same after a restart.
+public struct ChunkID: Hashable, Sendable, CustomStringConvertible {
+    public var high: UInt64
+    public var low: UInt64
+
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    public static func random() -> ChunkID {
+        var generator = SystemRandomNumberGenerator()
+        return ChunkID(high: generator.next(), low: generator.next())
+    }
+
+    /// 32 lowercase hex digits, as Fluentd prints chunk ids.
+    public var hex: String {
+        Self.hex(high) + Self.hex(low)
+    }
+
+    public var description: String { hex }
+
+    public init?(hex: some StringProtocol) {
+        guard hex.count == 32, let high = UInt64(hex.prefix(16), radix: 16), let low = UInt64(hex.suffix(16), radix: 16) else {
+            return nil
+        }
+        self.init(high: high, low: low)
+    }
+
+    private static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}
+
+/// Encoded records for the partition buffer: each partition's records as JSON lines, ready to append.
+/// One batch crosses from the parser workers to the buffer, so the buffer takes one write per partition
+/// per batch, not one per record.
+public struct EncodedBatch: Sendable {
+    public struct Part: Sendable {
+        /// Records, each a JSON object followed by LF.
+        public var lines: [UInt8] = []
+        public var recordCount = 0
+
+        public init() {}
+    }
+
+    public var parts: [PartitionKey: Part] = [:]
+
+    public init() {}
+
+    public var recordCount: Int { parts.values.reduce(0) { $0 + $1.recordCount } }
+    public var isEmpty: Bool { parts.isEmpty }
+}
