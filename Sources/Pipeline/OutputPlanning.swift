@@ -1,0 +1,109 @@
+import AsyncHTTPClient
+import Codec
+import Foundation
+import S3
+import SluiceConfig
+import Spool
+
+/// Turns a validated `<match> @type s3` section into the output's settings and its object store.
+enum OutputPlanning {
+    static func settings(
+        for s3: S3OutputConfiguration,
+        index: Int,
+        matchCount: Int,
+        options: PipelineOptions
+    ) throws -> S3OutputSettings {
+        let buffer = s3.buffer
+        let timekey = buffer.keysByTime ? Int64(buffer.timekey) : 0
+        let utcOffset: Int64 =
+            if let zone = buffer.timekeyZone { Int64(zone) }
+            else if buffer.timekeyUseUTC || s3.utc { 0 }
+            else { Int64(TimeZone.current.secondsFromGMT()) }
+        let directory = try bufferDirectory(for: s3, index: index, matchCount: matchCount, options: options)
+        let spool = SpoolConfiguration(
+            directory: directory,
+            timekey: timekey,
+            timekeyWait: Int64(buffer.timekeyWait.components.seconds),
+            timekeyUTCOffset: utcOffset,
+            chunkLimitSize: buffer.chunkLimitSize,
+            flushInterval: Int64(buffer.flushInterval.components.seconds)
+        )
+        guard let storeAs = StoreAs(rawValue: s3.storeAs.rawValue) else {
+            throw PipelineError(code: .unsupported, detail: "\(s3.location): store_as \(s3.storeAs.rawValue)")
+        }
+        let template = ObjectKeyTemplate(
+            format: s3.objectKeyFormat,
+            path: s3.path,
+            timeSliceFormat: s3.timeSliceFormat ?? ObjectKeyTemplate.timeSliceFormat(forTimekey: timekey),
+            fileExtension: storeAs.fileExtension,
+            hostname: options.hostname,
+            utcOffset: utcOffset
+        )
+        return S3OutputSettings(
+            name: "match\(index)",
+            byTag: buffer.chunkKeys.contains("tag"),
+            spool: spool,
+            keyTemplate: template,
+            storeAs: storeAs,
+            compressionLevel: s3.compressionLevel,
+            flushAtShutdown: buffer.flushAtShutdown,
+            retry: RetryPolicy(initialWait: buffer.retryWait, maximumWait: buffer.retryMaxInterval ?? .seconds(300))
+        )
+    }
+
+    /// The buffer's directory: its `path`, or the override; memory buffers also spool to disk (under
+    /// `./sluice-data/buffer/`), so memory stays flat however much is buffered.
+    private static func bufferDirectory(
+        for s3: S3OutputConfiguration,
+        index: Int,
+        matchCount: Int,
+        options: PipelineOptions
+    ) throws -> String {
+        if let override = options.bufferPathOverride {
+            return matchCount > 1 ? "\(override)/match\(index)" : override
+        }
+        if let path = s3.buffer.path { return path }
+        return "./sluice-data/buffer/match\(index)"
+    }
+
+    static func objectStore(
+        for s3: S3OutputConfiguration,
+        options: PipelineOptions,
+        httpClient: HTTPClient?
+    ) throws -> any ObjectStore {
+        if let directory = s3.localDirectory {
+            let bucketDirectory = s3.bucket.map { "\(directory)/\($0)" } ?? directory
+            return LocalDirectoryObjectStore(root: bucketDirectory)
+        }
+        guard let httpClient, let bucket = s3.bucket else {
+            throw PipelineError(code: .invalidSetting, detail: "\(s3.location): s3_bucket is required")
+        }
+        let environment = options.environment
+        let endpoint = try AWSEndpoints.s3(configured: s3.endpoint?.absoluteString, region: s3.region, environment: environment)
+        var credentials: any AWSCredentialProvider
+        if let keyID = s3.awsKeyId, let secret = s3.awsSecretKey {
+            credentials = StaticCredentialProvider(accessKeyID: keyID, secretAccessKey: secret)
+        } else {
+            credentials = CredentialChain(providers: [EnvironmentCredentialProvider(environment: environment)])
+        }
+        if let role = s3.assumeRole {
+            let stsRegion = role.stsRegion ?? s3.region
+            let stsEndpoint = try AWSEndpoints.sts(configured: role.stsEndpoint?.absoluteString, region: stsRegion, environment: environment)
+            credentials = AssumeRoleCredentialProvider(
+                base: credentials,
+                roleARN: role.roleARN,
+                sessionName: role.roleSessionName,
+                durationSeconds: role.durationSeconds,
+                externalID: role.externalID,
+                stsEndpoint: stsEndpoint,
+                region: stsRegion,
+                httpClient: httpClient
+            )
+        }
+        return S3ObjectStore(
+            configuration: .init(bucket: bucket, region: s3.region, endpoint: endpoint, forcePathStyle: s3.forcePathStyle),
+            credentials: credentials,
+            httpClient: httpClient
+        )
+    }
+}

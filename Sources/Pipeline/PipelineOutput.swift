@@ -1,0 +1,66 @@
+import Spool
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An output stage behind a `<match>`: takes encoded batches until its queue is finished.
+protocol PipelineOutput: Sendable {
+    var records: BoundedQueue<EncodedBatch> { get }
+    var partitioning: OutputPartitioning { get }
+    func run() async
+    /// Flush whatever is buffered now (SIGUSR1).
+    func flush() async
+    /// A graceful shutdown has begun.
+    func beginShutdown()
+}
+
+/// `@type stdout`: each record printed as `<tag>: <json>`, for trying a configuration out.
+final class StdoutOutput: PipelineOutput {
+    let records = BoundedQueue<EncodedBatch>(.watermark(low: 4, high: 16))
+
+    var partitioning: OutputPartitioning {
+        OutputPartitioning(byTag: true, spool: SpoolConfiguration(directory: "", timekey: 0))
+    }
+
+    func run() async {
+        while let batch = await records.next() {
+            var text: [UInt8] = []
+            for (key, part) in batch.parts {
+                for line in part.lines.split(separator: UInt8(ascii: "\n")) {
+                    text.append(contentsOf: key.tag.utf8)
+                    text.append(contentsOf: ": ".utf8)
+                    text.append(contentsOf: line)
+                    text.append(UInt8(ascii: "\n"))
+                }
+            }
+            text.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = write(1, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written <= 0 { break }
+                    offset += written
+                }
+            }
+        }
+    }
+
+    func flush() async {}
+    func beginShutdown() {}
+}
+
+/// `@type null`: records are counted and dropped.
+final class NullOutput: PipelineOutput {
+    let records = BoundedQueue<EncodedBatch>(.watermark(low: 4, high: 16))
+
+    var partitioning: OutputPartitioning {
+        OutputPartitioning(byTag: false, spool: SpoolConfiguration(directory: "", timekey: 0))
+    }
+
+    func run() async {
+        while await records.next() != nil {}
+    }
+
+    func flush() async {}
+    func beginShutdown() {}
+}

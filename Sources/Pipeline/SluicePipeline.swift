@@ -1,0 +1,237 @@
+import AsyncHTTPClient
+import Codec
+import Ingest
+import Logging
+import NIOCore
+import NIOPosix
+import S3
+import ServiceLifecycle
+import SluiceConfig
+import Spool
+import SyslogProtocol
+
+/// Sluice's whole path as one service: receivers → parser workers → per-output buffer → compressor →
+/// uploader, joined by bounded queues.
+///
+/// Shutdown flows down the pipe: on graceful shutdown the receivers stop (frames already read are still
+/// delivered), then the parser queue is finished and drained, then each output's record queue, so every
+/// message received reaches a chunk on disk before the process exits.
+public final class SluicePipeline: Service, Sendable {
+    private let receivers: [Receiver]
+    private let sourceRouting: [SourceRouting]
+    private let outputs: [any PipelineOutput]
+    private let parseQueue: BoundedQueue<SourceBatch>
+    private let workerCount: Int
+    private let httpClient: HTTPClient?
+    private let logger: Logger
+
+    enum Receiver: Sendable {
+        case tcp(TCPReceiver)
+        case udp(UDPReceiver)
+
+        func run(onBound: @escaping @Sendable (Int) -> Void) async throws {
+            switch self {
+            case .tcp(let receiver): try await receiver.run(onBound: onBound)
+            case .udp(let receiver): try await receiver.run(onBound: onBound)
+            }
+        }
+
+        func stop() {
+            switch self {
+            case .tcp(let receiver): receiver.stop()
+            case .udp(let receiver): receiver.stop()
+            }
+        }
+
+        var boundPort: Int? {
+            switch self {
+            case .tcp(let receiver): receiver.boundPort
+            case .udp(let receiver): receiver.boundPort
+            }
+        }
+    }
+
+    /// Builds the pipeline for a validated configuration: opens (and recovers) each output's buffer.
+    public init(
+        configuration: SluiceConfiguration,
+        options: PipelineOptions,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) async throws {
+        self.logger = logger
+        self.workerCount = max(1, options.parserWorkers)
+        let parseQueue = BoundedQueue<SourceBatch>(.watermark(low: 4 * workerCount, high: 16 * workerCount))
+        self.parseQueue = parseQueue
+
+        let needsHTTP = configuration.matches.contains { match in
+            if case .s3(let s3) = match.output, s3.localDirectory == nil { return true }
+            return false
+        }
+        let httpClient = needsHTTP ? HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup)) : nil
+        self.httpClient = httpClient
+
+        var outputs: [any PipelineOutput] = []
+        do {
+            for (index, match) in configuration.matches.enumerated() {
+                switch match.output {
+                case .s3(let s3):
+                    let settings = try OutputPlanning.settings(for: s3, index: index, matchCount: configuration.matches.count, options: options)
+                    let store = try OutputPlanning.objectStore(for: s3, options: options, httpClient: httpClient)
+                    outputs.append(try await S3Output(settings: settings, store: store, logger: logger))
+                case .stdout:
+                    outputs.append(StdoutOutput())
+                case .null:
+                    outputs.append(NullOutput())
+                }
+            }
+        } catch {
+            try? await httpClient?.shutdown()
+            throw error
+        }
+        self.outputs = outputs
+
+        var receivers: [Receiver] = []
+        var routing: [SourceRouting] = []
+        for (index, source) in configuration.sources.enumerated() {
+            let sink = QueueSink(source: index, queue: parseQueue)
+            let receiverConfiguration = ReceiverConfiguration(
+                host: source.bind,
+                port: options.portOverrides[index] ?? source.port,
+                messageLengthLimit: source.messageLengthLimit
+            )
+            switch source.transport {
+            case .udp:
+                receivers.append(.udp(UDPReceiver(configuration: receiverConfiguration, sink: sink, group: eventLoopGroup, logger: logger)))
+            case .tcp:
+                receivers.append(.tcp(TCPReceiver(configuration: receiverConfiguration, sink: sink, group: eventLoopGroup, logger: logger)))
+            case .tls:
+                throw PipelineError(code: .unsupported, detail: "\(source.location): <transport tls> is not available yet; use udp or tcp")
+            }
+            let parser = SyslogParser(configuration: .init(
+                format: SyslogFormat(rawValue: source.messageFormat.rawValue) ?? .auto,
+                utcOffsetSeconds: Int32(source.timezone)
+            ))
+            routing.append(SourceRouting(
+                name: "\(source.transport.rawValue)/\(source.bind):\(source.port)",
+                tag: source.tag,
+                parser: parser,
+                emitUnmatchedLines: source.emitUnmatchedLines,
+                route: { configuration.route(tag: $0) }
+            ))
+        }
+        self.receivers = receivers
+        self.sourceRouting = routing
+    }
+
+    /// The ports the receivers are bound to, in source order (nil until bound).
+    public var boundPorts: [Int?] { receivers.map(\.boundPort) }
+
+    public func run() async throws {
+        let receivers = self.receivers
+        var receiveError: (any Error)?
+        await withTaskGroup(of: Void.self) { outputsGroup in
+            for output in outputs {
+                outputsGroup.addTask { await output.run() }
+            }
+            await withTaskGroup(of: Void.self) { workers in
+                let outputQueues = outputs.map { ($0.partitioning, $0.records) }
+                for _ in 0..<workerCount {
+                    let worker = ParserWorker(input: parseQueue, sources: sourceRouting, outputs: outputQueues, logger: logger)
+                    workers.addTask { await worker.run() }
+                }
+                do {
+                    try await withGracefulShutdownHandler {
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            for receiver in receivers {
+                                group.addTask { try await receiver.run(onBound: { _ in }) }
+                            }
+                            do {
+                                try await group.waitForAll()
+                            } catch {
+                                // One receiver failed (e.g. its port is taken): stop the others too.
+                                for receiver in receivers { receiver.stop() }
+                                throw error
+                            }
+                        }
+                    } onGracefulShutdown: {
+                        self.logger.info("shutting down: no longer accepting syslog")
+                        for output in self.outputs { output.beginShutdown() }
+                        for receiver in receivers { receiver.stop() }
+                    }
+                } catch {
+                    receiveError = error
+                }
+                parseQueue.finish()
+            }
+            for output in outputs {
+                output.beginShutdown()
+                output.records.finish()
+            }
+        }
+        try? await httpClient?.shutdown()
+        if let receiveError { throw receiveError }
+        logger.info("shutdown complete")
+    }
+
+    /// Seals and uploads every buffered chunk now (SIGUSR1), as Fluentd flushes its buffers.
+    public func flush() async {
+        for output in outputs { await output.flush() }
+    }
+}
+
+/// Hands a receiver's batches to the parser queue, tagged with the source they came from.
+struct QueueSink: FrameBatchSink {
+    let source: Int
+    let queue: BoundedQueue<SourceBatch>
+
+    func deliver(_ batch: FrameBatch) async {
+        try? await queue.send(SourceBatch(source: source, batch: batch))
+    }
+}
+
+/// Choices made when Sluice is started rather than in the configuration file.
+public struct PipelineOptions: Sendable {
+    /// Parser worker tasks; by default one per core.
+    public var parserWorkers: Int
+    /// Replaces every buffer `path` (tests, or a buffer path the process cannot write).
+    public var bufferPathOverride: String?
+    /// Source index → port, replacing the configured port (tests bind to port 0).
+    public var portOverrides: [Int: Int]
+    public var environment: [String: String]
+    public var hostname: String
+
+    public init(
+        parserWorkers: Int = System.coreCount,
+        bufferPathOverride: String? = nil,
+        portOverrides: [Int: Int] = [:],
+        environment: [String: String],
+        hostname: String
+    ) {
+        self.parserWorkers = parserWorkers
+        self.bufferPathOverride = bufferPathOverride
+        self.portOverrides = portOverrides
+        self.environment = environment
+        self.hostname = hostname
+    }
+}
+
+public struct PipelineError: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+        public var description: String { name }
+
+        public static let unsupported = Code("not supported")
+        public static let invalidSetting = Code("invalid setting")
+    }
+
+    public var code: Code
+    public var detail: String
+
+    public init(code: Code, detail: String) {
+        self.code = code
+        self.detail = detail
+    }
+
+    public var description: String { "\(code): \(detail)" }
+}
