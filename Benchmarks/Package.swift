@@ -1,0 +1,26 @@
+// swift-tools-version: 6.1
+// The benchmarks are their own package so that the main package never depends
+// on package-benchmark (and its malloc interposer) in production or CI tests.
+import PackageDescription
+
+let package = Package(
+    name: "sluice-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: "../"),
+        .package(url: "https://github.com/ordo-one/package-benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "ParserBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "SyslogProtocol", package: "main"),
+                .product(name: "Codec", package: "main"),
+            ],
+            path: "Benchmarks/ParserBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,111 @@
+import Codec
+import Foundation
+import SyslogProtocol
+import Testing
+
+/// The JSON line for a record must be what td-agent writes, and must always be
+/// valid JSON whatever bytes the sender put in the frame.
+@Suite struct JSONRecordEncoderTests {
+    func record(_ text: String) throws -> String {
+        try record(Array(text.utf8))
+    }
+
+    func record(_ frame: [UInt8]) throws -> String {
+        let message = try SyslogParser().parse(frame, now: 1_781_524_800)
+        var out: [UInt8] = []
+        frame.withUnsafeBytes { JSONRecordEncoder.appendRecord(message, frame: $0, to: &out) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    func encoded(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        bytes.withUnsafeBytes { JSONRecordEncoder.appendJSONString($0, to: &out) }
+        return out
+    }
+
+    /// The string a JSON parser reads back from `appendJSONString`'s output.
+    func decoded(_ json: [UInt8]) throws -> String {
+        let array = try JSONSerialization.jsonObject(with: Data("[".utf8 + json + "]".utf8)) as? [String]
+        return try #require(array?.first)
+    }
+
+    @Test func rfc3164RecordMatchesFluentd() throws {
+        let line = try record("<86>Nov 26 23:12:55 ip-172-31-92-150 CRON[32611]: (root) CMD (   cd / && run-parts --report /etc/cron.hourly)")
+        #expect(line == #"{"host":"ip-172-31-92-150","ident":"CRON","pid":"32611","message":"(root) CMD (   cd / && run-parts --report /etc/cron.hourly)"}"# + "\n")
+    }
+
+    @Test func rfc5424RecordMatchesFluentd() throws {
+        let line = try record(#"<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3"] BOM'An application event'"#)
+        #expect(line == #"{"host":"mymachine.example.com","ident":"evntslog","pid":"-","msgid":"ID47","extradata":"[exampleSDID@32473 iut=\"3\"]","message":"BOM'An application event'"}"# + "\n")
+    }
+
+    @Test func absentKeysAreLeftOut() throws {
+        #expect(try record("<13>Aug 10 12:00:00 127.0.0.1 value1,value2") == #"{"host":"127.0.0.1","message":"value1,value2"}"# + "\n")
+        #expect(try record("<13>1 - - - - - -") == #"{"host":"-","ident":"-","pid":"-","msgid":"-","extradata":"-"}"# + "\n")
+        let empty = SyslogMessage(format: .rfc3164, facility: .user, severity: .info)
+        var out: [UInt8] = []
+        [UInt8]().withUnsafeBytes { JSONRecordEncoder.appendRecord(empty, frame: $0, to: &out) }
+        #expect(out == Array("{}\n".utf8))
+    }
+
+    @Test(arguments: [
+        ("plain", #""plain""#),
+        ("quote\" back\\slash", #""quote\" back\\slash""#),
+        ("\n\t\r\u{08}\u{0C}", #""\n\t\r\b\f""#),
+        ("\u{00}\u{01}\u{1F}", #""\u0000\u0001\u001f""#),
+        ("del\u{7F}", "\"del\u{7F}\""),
+        ("slash / kept", #""slash / kept""#),
+        ("κόσμε 𐌼 \u{FEFF}", "\"κόσμε 𐌼 \u{FEFF}\""),
+    ])
+    func escapes(_ input: String, _ expected: String) throws {
+        let out = encoded(Array(input.utf8))
+        #expect(String(decoding: out, as: UTF8.self) == expected)
+        #expect(try decoded(out) == input)
+    }
+
+    @Test(arguments: [
+        ([0xFC], #""\u00fc""#),
+        ([0x66, 0xC3], #""f\u00c3""#),  // truncated 2-byte sequence
+        ([0xC0, 0xAF], #""\u00c0\u00af""#),  // overlong
+        ([0xED, 0xA0, 0x80], #""\u00ed\u00a0\u0080""#),  // surrogate
+        ([0xF4, 0x90, 0x80, 0x80], #""\u00f4\u0090\u0080\u0080""#),  // above U+10FFFF
+        ([0xE2, 0x82, 0xAC, 0xFF], "\"€\\u00ff\""),
+    ] as [([UInt8], String)])
+    func invalidUTF8BecomesLatin1Escapes(_ input: [UInt8], _ expected: String) throws {
+        let out = encoded(input)
+        #expect(String(decoding: out, as: UTF8.self) == expected)
+        // Read back, each invalid byte is the Latin-1 character of the same value.
+        #expect(try decoded(out).unicodeScalars.count > 0)
+    }
+
+    @Test func randomBytesAlwaysGiveValidJSON() throws {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<3000 {
+            let length = Int.random(in: 0..<48, using: &generator)
+            let bytes = (0..<length).map { _ in
+                // Bias towards the interesting ranges.
+                Bool.random(using: &generator) ? UInt8.random(in: 0x80...0xFF, using: &generator) : UInt8.random(in: 0...0x7F, using: &generator)
+            }
+            let out = encoded(bytes)
+            let text = try decoded(out)
+            // Valid UTF-8 input round-trips exactly.
+            if let valid = String(validating: bytes, as: UTF8.self) {
+                #expect(text == valid)
+            }
+        }
+    }
+
+    @Test func recordsOfFixturesAreValidJSONLines() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fixtures/syslog")
+        let names = try FileManager.default.contentsOfDirectory(atPath: fixtures.path).filter { $0.hasSuffix(".syslog") }
+        #expect(names.count >= 10)
+        for name in names {
+            let frame = Array(try Data(contentsOf: fixtures.appendingPathComponent(name)))
+            let line = try record(frame)
+            #expect(line.hasSuffix("}\n") && line.filter { $0 == "\n" }.count == 1, "\(name)")
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
+            #expect(object?["host"] != nil, "\(name)")
+        }
+    }
+}
