@@ -117,7 +117,12 @@ let package = Package(
         .testTarget(name: "CodecTests", dependencies: ["Codec", "SyslogProtocol"], path: "Tests/CodecTests"),
         .testTarget(
             name: "S3Tests",
-            dependencies: ["S3", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "S3", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Tests/S3Tests"
         ),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "SyslogProtocol"], path: "Tests/SpoolTests"),

@@ -1,0 +1,104 @@
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import NIOFoundationCompat
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A directory standing in for a bucket: the object `a/b/c.gz` is the file `<root>/a/b/c.gz`.
+///
+/// Writes are atomic: the body goes to `.<name>.sluice-tmp-<random>` in the target's
+/// directory, is fsync'd, renamed over the target, and the directory is fsync'd, so a reader
+/// sees either no file or the whole file, also after a crash. Keys with `.`, `..` or empty
+/// segments, a leading `/`, or NUL are rejected so nothing is written outside `root`.
+///
+/// The file system calls block the calling thread; this store is meant for tests, local
+/// archiving and small volumes, not as the fast path to S3.
+public struct LocalDirectoryObjectStore: ObjectStore {
+    public let root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public func putObject(_ request: PutObjectRequest, logger: Logger) async throws -> PutObjectResult {
+        let path = try path(forKey: request.key)
+        let directory = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw S3Error(code: .localIO, message: "cannot create directory \(directory) for \(request.key): \(error); check permissions and free space")
+        }
+
+        let temporaryPath = "\(directory)/.\(name).sluice-tmp-\(UInt64.random(in: 0...UInt64.max))"
+        let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw Self.ioError("create", temporaryPath) }
+        var closed = false
+        defer {
+            if !closed { _ = close(descriptor) }
+        }
+        do {
+            try request.body.withUnsafeReadableBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        throw Self.ioError("write", temporaryPath)
+                    }
+                    offset += written
+                }
+            }
+            guard fsync(descriptor) == 0 else { throw Self.ioError("fsync", temporaryPath) }
+            closed = true
+            guard close(descriptor) == 0 else { throw Self.ioError("close", temporaryPath) }
+            guard rename(temporaryPath, path) == 0 else { throw Self.ioError("rename to \(path)", temporaryPath) }
+        } catch {
+            _ = unlink(temporaryPath)
+            throw error
+        }
+        // Make the rename itself durable.
+        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryDescriptor >= 0 {
+            _ = fsync(directoryDescriptor)
+            _ = close(directoryDescriptor)
+        }
+        logger.debug("stored object", metadata: ["s3.key": "\(request.key)", "path": "\(path)"])
+        return PutObjectResult(etag: "\"\(SigV4Encoding.hex(Insecure.MD5.hash(data: request.body.readableBytesView)))\"")
+    }
+
+    public func headObject(key: String, logger: Logger) async throws -> Bool {
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: try path(forKey: key), isDirectory: &isDirectory)
+        return exists && !isDirectory.boolValue
+    }
+
+    /// `<root>/<key>`, after checking the key cannot escape `root`.
+    public func path(forKey key: String) throws -> String {
+        let segments = key.split(separator: "/", omittingEmptySubsequences: false)
+        guard !key.isEmpty, !key.contains("\0"),
+              segments.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." })
+        else {
+            throw S3Error(
+                code: .invalidKey,
+                message: "object key \"\(key)\" cannot be stored under \(root): keys must not be empty or contain \".\", \"..\" or empty path segments; check s3_object_key_format"
+            )
+        }
+        var root = self.root
+        while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
+        return "\(root)/\(key)"
+    }
+
+    private static func ioError(_ operation: String, _ path: String) -> S3Error {
+        let reason = String(cString: strerror(errno))
+        return S3Error(code: .localIO, message: "\(operation) \(path) failed: \(reason); check permissions and free space")
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Logging
+import NIOCore
+@testable import S3
+import Testing
+
+@Suite("LocalDirectoryObjectStore")
+struct LocalDirectoryObjectStoreTests {
+    let logger = Logger(label: "LocalDirectoryObjectStoreTests")
+
+    func withRoot(_ body: (String) async throws -> Void) async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-local-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try await body(root)
+    }
+
+    @Test("nested keys create directories and store the bytes", arguments: [
+        "a.json", "logs/2024/05/17/web-1_0.json.gz", "with space/ünï/日本.txt",
+    ])
+    func nestedKeys(_ key: String) async throws {
+        try await withRoot { root in
+            let store = LocalDirectoryObjectStore(root: root)
+            let bytes = Array("hello \(key)\n".utf8)
+            let result = try await store.putObject(PutObjectRequest(key: key, body: ByteBuffer(bytes: bytes)), logger: logger)
+            #expect(result.etag?.count == 34)
+            #expect(FileManager.default.contents(atPath: "\(root)/\(key)").map(Array.init) == bytes)
+            #expect(try await store.headObject(key: key, logger: logger))
+            #expect(try await store.headObject(key: key + ".missing", logger: logger) == false)
+        }
+    }
+
+    @Test("overwrites are atomic and leave no temporary files")
+    func atomicOverwrite() async throws {
+        try await withRoot { root in
+            let store = LocalDirectoryObjectStore(root: root)
+            let bodies = (0..<16).map { index in Array(repeating: UInt8(65 + index), count: 256 * 1024) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for body in bodies {
+                    group.addTask {
+                        _ = try await store.putObject(PutObjectRequest(key: "dir/same.bin", body: ByteBuffer(bytes: body)), logger: logger)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let stored = try #require(FileManager.default.contents(atPath: "\(root)/dir/same.bin").map(Array.init))
+            // One writer's whole body, never a mix.
+            #expect(bodies.contains(stored))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: "\(root)/dir") == ["same.bin"])
+        }
+    }
+
+    @Test("keys that could escape the root are rejected", arguments: [
+        "../escape", "a/../../escape", "a/./b", "..", "", "/absolute", "a//b", "a/", "nul\0byte",
+    ])
+    func rejectsEscapes(_ key: String) async throws {
+        try await withRoot { root in
+            let store = LocalDirectoryObjectStore(root: root)
+            let error = try await #require(throws: S3Error.self) {
+                _ = try await store.putObject(PutObjectRequest(key: key, body: ByteBuffer(string: "x")), logger: logger)
+            }
+            #expect(error.code == .invalidKey)
+            #expect(!error.isRetryable)
+            #expect(!FileManager.default.fileExists(atPath: (root as NSString).deletingLastPathComponent + "/escape"))
+        }
+    }
+
+    @Test("an unwritable root is a localIO error")
+    func unwritableRoot() async throws {
+        try await withRoot { root in
+            try "file".write(toFile: root, atomically: true, encoding: .utf8)  // root is a file, not a directory
+            let error = try await #require(throws: S3Error.self) {
+                _ = try await LocalDirectoryObjectStore(root: root).putObject(PutObjectRequest(key: "a/b", body: ByteBuffer(string: "x")), logger: logger)
+            }
+            #expect(error.code == .localIO)
+        }
+    }
+}
