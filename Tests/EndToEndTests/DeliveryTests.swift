@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Counting tests: numbered messages in, every number out exactly once.
+@Suite(.serialized)
+struct DeliveryTests {
+    /// `count` numbered messages, alternating LF-framed RFC 3164 and octet-counted RFC 5424, as a TCP stream.
+    static func numberedStream(count: Int, from start: Int = 0) -> [UInt8] {
+        var stream: [UInt8] = []
+        for number in start..<(start + count) {
+            if number.isMultiple(of: 2) {
+                stream += Array("<134>Nov 27 10:00:00 web-\(number % 7) app[\(number)]: message number=\(number)\n".utf8)
+            } else {
+                let message = Array("<134>1 2026-11-27T10:00:00.123Z web-\(number % 7) app \(number) - - message number=\(number)".utf8)
+                stream += Array("\(message.count) ".utf8) + message
+            }
+        }
+        return stream
+    }
+
+    static func numbers(in records: [[String: Any]]) -> [Int] {
+        records.compactMap { record in
+            (record["message"] as? String).flatMap { $0.split(separator: "=").last.flatMap { Int($0) } }
+        }
+    }
+
+    /// SeaweedFS checks every signature: Sluice's SigV4 over TCP input, lz4 objects, flush at shutdown.
+    @Test func everyMessageReachesAStrictS3ServerExactlyOnceAsLZ4() async throws {
+        let server = try await S3TestServer.shared(.seaweedFS)
+        let bucket = "sluice-delivery"
+        try server.createBucket(bucket)
+        let directory = try PackagePaths.temporaryDirectory("delivery")
+        let port = try SyslogSender.freePort()
+        let config = directory + "/sluice.conf"
+        try """
+            <source>
+              @type syslog
+              port \(port)
+              bind 127.0.0.1
+              tag app
+              <transport tcp>
+              </transport>
+            </source>
+            <match app.**>
+              @type s3
+              aws_key_id \(server.accessKeyID)
+              aws_sec_key "\(server.secretAccessKey)"
+              s3_bucket \(bucket)
+              s3_region \(server.region)
+              s3_endpoint \(server.endpoint.absoluteString)
+              force_path_style true
+              path "logs/${tag}/"
+              s3_object_key_format %{path}%{time_slice}_%{index}.%{file_extension}
+              store_as lz4
+              <buffer tag,time>
+                @type file
+                path \(directory)/buffer
+                timekey 1h
+                timekey_wait 10m
+                timekey_use_utc true
+                chunk_limit_size 64k
+                flush_at_shutdown true
+              </buffer>
+            </match>
+
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let sluice = try await SluiceRun(config: config, directory: directory, listeners: 1)
+
+        let total = 4000
+        try SyslogSender.sendTCP(port: port, Self.numberedStream(count: total / 2))
+        try SyslogSender.sendTCP(port: port, Self.numberedStream(count: total / 2, from: total / 2))
+        let status = await sluice.stop()
+        #expect(status == 0, "\(sluice.child.output)")
+
+        let (keys, records) = try storedRecords(server: server, bucket: bucket, prefix: "logs/", tool: "lz4")
+        let numbers = Self.numbers(in: records)
+        #expect(numbers.count == total, "stored \(numbers.count) of \(total)")
+        #expect(Set(numbers) == Set(0..<total), "every number exactly once")
+        // 64 KiB chunks: the stream is cut into several objects, each with its own index.
+        #expect(keys.count > 2)
+        #expect(Set(keys).count == keys.count)
+        #expect(keys.allSatisfy { $0.hasPrefix("logs/app.local0.info/") && $0.hasSuffix(".lz4") }, "\(keys)")
+        let sample = try #require(records.first { ($0["message"] as? String) == "message number=1" })
+        #expect(sample["host"] as? String == "web-1")
+        #expect(sample["pid"] as? String == "1")
+        #expect(sample["msgid"] as? String == "-")
+    }
+
+    /// With `flush_at_shutdown false` (the file buffer's default) records wait on disk across a restart
+    /// and are uploaded once by the next run.
+    @Test func bufferedRecordsSurviveARestartAndAreUploadedOnce() async throws {
+        let directory = try PackagePaths.temporaryDirectory("restart")
+        let port = try SyslogSender.freePort()
+        let config = directory + "/sluice.conf"
+        try """
+            <source>
+              @type syslog
+              port \(port)
+              bind 127.0.0.1
+              tag app
+              <transport tcp>
+              </transport>
+            </source>
+            <match app.**>
+              @type s3
+              local_directory \(directory)/bucket
+              path syslog/
+              store_as gzip
+              <buffer tag,time>
+                @type file
+                path \(directory)/buffer
+                timekey 3600
+                timekey_wait 10m
+                flush_at_shutdown false
+              </buffer>
+            </match>
+
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+
+        let first = try await SluiceRun(config: config, directory: directory, listeners: 1)
+        try SyslogSender.sendTCP(port: port, Self.numberedStream(count: 1000))
+        #expect(await first.stop() == 0, "\(first.child.output)")
+        #expect(objects(in: directory + "/bucket").isEmpty, "nothing uploaded before the chunk is due")
+        let chunkFiles = try FileManager.default.contentsOfDirectory(atPath: directory + "/buffer").filter { $0.hasSuffix(".open") }
+        #expect(chunkFiles.count == 1)
+
+        let second = try await SluiceRun(config: config, directory: directory, listeners: 1)
+        try SyslogSender.sendTCP(port: port, Self.numberedStream(count: 500, from: 1000))
+        second.flush()
+        let uploaded = await eventually(timeout: .seconds(20)) { !objects(in: directory + "/bucket").isEmpty }
+        #expect(uploaded, "\(second.child.output)")
+        #expect(await second.stop() == 0)
+
+        var numbers: [Int] = []
+        for path in objects(in: directory + "/bucket") {
+            let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
+            numbers += Self.numbers(in: try ReferenceDecompressor.jsonLines(ReferenceDecompressor.decompress(bytes, tool: "gzip")))
+        }
+        #expect(numbers.count == 1500)
+        #expect(Set(numbers) == Set(0..<1500))
+    }
+
+    private func objects(in directory: String) -> [String] {
+        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
+        return enumerator.compactMap { $0 as? String }.filter { $0.hasSuffix(".gz") }.map { directory + "/" + $0 }.sorted()
+    }
+}

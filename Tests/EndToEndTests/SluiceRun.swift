@@ -1,0 +1,61 @@
+import Foundation
+import TestSupport
+
+/// The real `sluice` binary running a configuration, for end-to-end tests.
+final class SluiceRun: Sendable {
+    let child: ChildProcess
+    let directory: String
+
+    /// Starts `sluice run -c <config>` in `directory` and waits until every source listens.
+    init(config: String, directory: String, environment: [String: String] = [:], listeners: Int) async throws {
+        self.directory = directory
+        let configPath = directory + "/sluice.conf"
+        if config != configPath {
+            try FileManager.default.copyItem(atPath: config, toPath: configPath)
+        }
+        child = try ChildProcess(
+            try PackagePaths.sluiceBinary(), ["run", "-c", configPath, "--log-level", "debug"],
+            environment: environment,
+            directory: directory,
+            logPath: directory + "/sluice.log"
+        )
+        let ready = await eventually(timeout: .seconds(30)) {
+            child.output.components(separatedBy: "listening syslog socket").count - 1 >= listeners || !child.isRunning
+        }
+        guard ready, child.isRunning else { throw TestFailure("sluice did not start:\n\(child.output)") }
+    }
+
+    /// SIGTERM, then the exit status (nil if it did not exit in time).
+    func stop(timeout: Duration = .seconds(60)) async -> Int32? {
+        child.signal(SIGTERM)
+        return await child.waitForExit(timeout: timeout)
+    }
+
+    func flush() {
+        child.signal(SIGUSR1)
+    }
+}
+
+/// Reads the JSON-lines records of every object under `prefix`, decompressed by the reference tool.
+func storedRecords(server: S3TestServer, bucket: String, prefix: String, tool: String) throws -> (keys: [String], records: [[String: Any]]) {
+    let keys = try server.listObjects(bucket: bucket, prefix: prefix)
+    var records: [[String: Any]] = []
+    for key in keys {
+        let bytes = try server.getObject(bucket: bucket, key: key)
+        records += try ReferenceDecompressor.jsonLines(ReferenceDecompressor.decompress(bytes, tool: tool))
+    }
+    return (keys, records)
+}
+
+/// The current UTC hour as Fluentd's `%Y%m%d%H` time slice.
+func currentHourSlice(_ date: Date = Date()) -> String {
+    let formatter = DateFormatter()
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.dateFormat = "yyyyMMddHH"
+    return formatter.string(from: date)
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
