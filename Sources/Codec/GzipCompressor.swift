@@ -7,8 +7,8 @@ public final class GzipCompressor: StreamCompressor {
     /// Heap-allocated: zlib keeps a pointer back to the stream and checks it on every call.
     private let stream: UnsafeMutablePointer<z_stream>
     private var finished = false
-    /// Output is produced in steps of this size; the caller's array grows only by what is written.
-    private static let step = 64 * 1024
+    /// deflate writes here first; the caller's array grows only by what was written.
+    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
 
     public init(level: Int = GzipCompressor.defaultLevel) throws {
         guard (0...9).contains(level) else {
@@ -30,6 +30,7 @@ public final class GzipCompressor: StreamCompressor {
     deinit {
         deflateEnd(stream)
         stream.deallocate()
+        scratch.deallocate()
     }
 
     public func compress(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws {
@@ -54,15 +55,11 @@ public final class GzipCompressor: StreamCompressor {
         // The usual zlib loop: while deflate fills the whole step there may be more to come;
         // Z_FINISH goes on until the trailer is out.
         repeat {
-            let start = output.count
-            output.append(contentsOf: repeatElement(0, count: Self.step))
-            let status = output.withUnsafeMutableBytes { buffer -> Int32 in
-                stream.pointee.next_out = buffer.baseAddress!.advanced(by: start).assumingMemoryBound(to: Bytef.self)
-                stream.pointee.avail_out = uInt(Self.step)
-                return deflate(stream, flush)
-            }
-            let produced = Self.step - Int(stream.pointee.avail_out)
-            output.removeLast(Self.step - produced)
+            stream.pointee.next_out = scratch.baseAddress!.assumingMemoryBound(to: Bytef.self)
+            stream.pointee.avail_out = uInt(scratch.count)
+            let status = deflate(stream, flush)
+            let produced = scratch.count - Int(stream.pointee.avail_out)
+            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<produced]))
             stream.pointee.next_out = nil
             if status == Z_STREAM_END { return }
             guard status == Z_OK || (status == Z_BUF_ERROR && produced > 0) else {

@@ -8,6 +8,9 @@ public final class LZ4FrameCompressor: StreamCompressor {
     private var finished = false
     /// Input is fed to liblz4 in slices of this size so the bound of one call stays small.
     private static let slice = 256 * 1024
+    /// liblz4 writes here first (sized for the worst case of one slice); the caller's array grows
+    /// only by what was written.
+    private let scratch: UnsafeMutableRawBufferPointer
 
     public init() throws {
         var context: OpaquePointer?
@@ -20,10 +23,13 @@ public final class LZ4FrameCompressor: StreamCompressor {
         preferences.frameInfo.blockSizeID = LZ4F_max4MB
         preferences.frameInfo.blockMode = LZ4F_blockLinked
         preferences.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled
+        let bound = max(LZ4F_compressBound(Self.slice, &preferences), Int(LZ4F_HEADER_SIZE_MAX))
+        scratch = .allocate(byteCount: bound, alignment: 16)
     }
 
     deinit {
         LZ4F_freeCompressionContext(context)
+        scratch.deallocate()
     }
 
     public func compress(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws {
@@ -33,8 +39,7 @@ public final class LZ4FrameCompressor: StreamCompressor {
         while offset < input.count {
             let count = min(Self.slice, input.count - offset)
             let slice = UnsafeRawBufferPointer(rebasing: input[offset..<(offset + count)])
-            let bound = LZ4F_compressBound(count, &preferences)
-            try write(capacity: bound, into: &output) { destination in
+            try write(into: &output) { destination in
                 LZ4F_compressUpdate(context, destination.baseAddress, destination.count, slice.baseAddress, count, nil)
             }
             offset += count
@@ -45,8 +50,7 @@ public final class LZ4FrameCompressor: StreamCompressor {
         guard !finished else { throw CompressionError(code: .finished, detail: "lz4") }
         try beginIfNeeded(into: &output)
         finished = true
-        let bound = LZ4F_compressBound(0, &preferences)
-        try write(capacity: bound, into: &output) { destination in
+        try write(into: &output) { destination in
             LZ4F_compressEnd(context, destination.baseAddress, destination.count, nil)
         }
     }
@@ -54,26 +58,17 @@ public final class LZ4FrameCompressor: StreamCompressor {
     private func beginIfNeeded(into output: inout [UInt8]) throws {
         guard !started else { return }
         started = true
-        try write(capacity: Int(LZ4F_HEADER_SIZE_MAX), into: &output) { destination in
+        try write(into: &output) { destination in
             LZ4F_compressBegin(context, destination.baseAddress, destination.count, &preferences)
         }
     }
 
-    private func write(
-        capacity: Int,
-        into output: inout [UInt8],
-        _ body: (UnsafeMutableRawBufferPointer) -> Int
-    ) throws {
-        let start = output.count
-        output.append(contentsOf: repeatElement(0, count: capacity))
-        let written = output.withUnsafeMutableBytes { buffer in
-            body(UnsafeMutableRawBufferPointer(rebasing: buffer[start...]))
-        }
+    private func write(into output: inout [UInt8], _ body: (UnsafeMutableRawBufferPointer) -> Int) throws {
+        let written = body(scratch)
         if LZ4F_isError(written) != 0 {
-            output.removeLast(capacity)
             throw CompressionError(code: .lz4, detail: Self.errorName(written))
         }
-        output.removeLast(capacity - written)
+        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<written]))
     }
 
     private static func errorName(_ code: Int) -> String {
