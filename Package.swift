@@ -125,7 +125,11 @@ let package = Package(
             ],
             path: "Tests/S3Tests"
         ),
-        .testTarget(name: "SpoolTests", dependencies: ["Spool", "SyslogProtocol"], path: "Tests/SpoolTests"),
+        .testTarget(
+            name: "SpoolTests",
+            dependencies: ["Spool", "SyslogProtocol", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/SpoolTests"
+        ),
         .testTarget(
             name: "IngestTests",
             dependencies: [
@@ -133,6 +137,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/IngestTests"
         ),

@@ -96,6 +96,13 @@ public struct SyslogFrameDecoder: ByteToMessageDecoder {
     /// The frame left in `buffer` at end of stream, if any.
     public func trailingFrame(from buffer: inout ByteBuffer) -> DecodedFrame? {
         guard buffer.readableBytes > 0 else { return nil }
+        // An octet-counted frame cut short by the end of the stream: its message, without the count.
+        if let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
+            first >= UInt8(ascii: "1") && first <= UInt8(ascii: "9"),
+            case .count(_, let headerLength) = octetCountHeader(in: buffer)
+        {
+            buffer.moveReaderIndex(forwardBy: headerLength)
+        }
         let length = min(buffer.readableBytes, limit)
         let bytes = buffer.readSlice(length: length)!
         return DecodedFrame(bytes: bytes, wasCut: buffer.readableBytes > 0)

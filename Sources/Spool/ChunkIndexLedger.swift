@@ -16,13 +16,19 @@ struct ChunkIndexLedger {
 
     init(directory: String) throws {
         path = directory + "/" + Self.fileName
-        let fd = try FileIO.open(path, flags: O_RDONLY | O_CREAT)
+        let fd = try FileIO.open(path, flags: O_RDWR | O_CREAT)
         defer { close(fd) }
         let size = try FileIO.size(fd, path: path)
         let bytes = try FileIO.read(fd, count: size, at: 0, path: path)
-        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+        // A torn last line (crash while appending) is ignored, since its chunk was never used, and cut
+        // off: otherwise the next line would be appended to it and lost on the next start.
+        let complete = bytes.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+        if complete < bytes.count {
+            try FileIO.truncate(fd, to: complete, path: path)
+            try FileIO.sync(fd, path: path)
+        }
+        for line in bytes[..<complete].split(separator: UInt8(ascii: "\n")) {
             let fields = line.split(separator: UInt8(ascii: " "))
-            // A torn last line (crash while appending) is ignored: its chunk was never used.
             guard fields.count == 2,
                 let slice = Int64(String(decoding: fields[0], as: UTF8.self)),
                 let index = Int(String(decoding: fields[1], as: UTF8.self))
