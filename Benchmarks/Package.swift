@@ -7,7 +7,7 @@ let package = Package(
     name: "sluice-benchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: "../"),
+        .package(name: "sluice", path: "../"),
         .package(url: "https://github.com/ordo-one/package-benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -15,8 +15,8 @@ let package = Package(
             name: "ParserBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "package-benchmark"),
-                .product(name: "SyslogProtocol", package: "main"),
-                .product(name: "Codec", package: "main"),
+                .product(name: "SyslogProtocol", package: "sluice"),
+                .product(name: "Codec", package: "sluice"),
             ],
             path: "Benchmarks/ParserBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
