@@ -30,8 +30,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLZ4", path: "Sources/CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
 
+        // Calendar arithmetic without Foundation: header stamps, object keys, SigV4 dates, log lines.
+        .target(name: "CivilTime", path: "Sources/CivilTime"),
+
         // Frames and RFC 3164/5424 parsing: pure, synchronous, no dependencies.
-        .target(name: "SyslogProtocol", path: "Sources/SyslogProtocol"),
+        .target(name: "SyslogProtocol", dependencies: ["CivilTime"], path: "Sources/SyslogProtocol"),
 
         // The Fluentd-style configuration reader and the validated settings.
         .target(name: "SluiceConfig", path: "Sources/Config"),
@@ -47,6 +50,7 @@ let package = Package(
         .target(
             name: "S3",
             dependencies: [
+                "CivilTime",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -82,7 +86,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "SyslogProtocol", "SluiceConfig", "Codec", "S3", "Spool", "Ingest",
+                "SyslogProtocol", "SluiceConfig", "Codec", "S3", "Spool", "Ingest", "CivilTime",
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -98,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "Pipeline", "SluiceConfig", "SyslogProtocol", "Codec",
+                "Pipeline", "SluiceConfig", "SyslogProtocol", "Codec", "CivilTime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -112,7 +116,7 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
 
-        .testTarget(name: "SyslogProtocolTests", dependencies: ["SyslogProtocol"], path: "Tests/SyslogProtocolTests"),
+        .testTarget(name: "SyslogProtocolTests", dependencies: ["SyslogProtocol", "CivilTime"], path: "Tests/SyslogProtocolTests"),
         .testTarget(name: "ConfigTests", dependencies: ["SluiceConfig"], path: "Tests/ConfigTests"),
         .testTarget(name: "CodecTests", dependencies: ["Codec", "SyslogProtocol"], path: "Tests/CodecTests"),
         .testTarget(
@@ -141,6 +145,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/IngestTests"
+        ),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: [
+                "Pipeline", "Spool", "Ingest", "SyslogProtocol", "CivilTime",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/PipelineTests"
         ),
         .testTarget(
             name: "EndToEndTests",

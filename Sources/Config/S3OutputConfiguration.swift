@@ -2,18 +2,9 @@ import Foundation
 
 /// `<match> @type s3`: fluent-plugin-s3's out_s3 parameters that Sluice implements.
 public struct S3OutputConfiguration: Sendable, Hashable {
+    /// `store_as`: the names only; Codec knows what each means (extension, content type, compressor).
     public enum StoreAs: String, Sendable, Hashable, CaseIterable {
         case gzip, lz4, json, text
-
-        /// The `%{file_extension}` of object keys, as out_s3.
-        public var fileExtension: String {
-            switch self {
-            case .gzip: "gz"
-            case .lz4: "lz4"
-            case .json: "json"
-            case .text: "txt"
-            }
-        }
     }
 
     /// `s3_bucket`: required unless `local_directory` is set.

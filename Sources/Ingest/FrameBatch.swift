@@ -8,8 +8,6 @@ public struct FrameBatch: Sendable {
     public var frames: [ByteBuffer]
     /// Frames in this batch that were longer than `message_length_limit` and were cut to it.
     public var cutFrames: Int
-    /// Frames dropped whole (for example a UDP datagram the kernel truncated).
-    public var droppedFrames: Int
     /// Bytes read off the socket for this batch, framing included.
     public var byteCount: Int
     /// When the batch was handed on, in nanoseconds since the Unix epoch.
@@ -20,14 +18,12 @@ public struct FrameBatch: Sendable {
     public init(
         frames: [ByteBuffer] = [],
         cutFrames: Int = 0,
-        droppedFrames: Int = 0,
         byteCount: Int = 0,
         receivedAt: Int64 = 0,
         peer: SocketAddress? = nil
     ) {
         self.frames = frames
         self.cutFrames = cutFrames
-        self.droppedFrames = droppedFrames
         self.byteCount = byteCount
         self.receivedAt = receivedAt
         self.peer = peer

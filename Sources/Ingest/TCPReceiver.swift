@@ -1,7 +1,6 @@
 import Logging
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// Syslog over TCP: one NIO channel per connection, frames split by `SyslogFrameDecoder`, batches
 /// handed to the sink. Each connection has its own task; while the sink is full that task waits, its
@@ -11,14 +10,7 @@ public final class TCPReceiver: Sendable {
     private let sink: any FrameBatchSink
     private let group: any EventLoopGroup
     private let logger: Logger
-    private let state = Mutex(State())
-
-    private struct State {
-        var serverChannel: (any Channel)?
-        var connections: [ObjectIdentifier: any Channel] = [:]
-        var stopping = false
-        var boundPort: Int?
-    }
+    private let state = ListenerState()
 
     public init(configuration: ReceiverConfiguration, sink: any FrameBatchSink, group: any EventLoopGroup, logger: Logger) {
         self.configuration = configuration
@@ -28,7 +20,7 @@ public final class TCPReceiver: Sendable {
     }
 
     /// The port bound, once `run` has bound it.
-    public var boundPort: Int? { state.withLock { $0.boundPort } }
+    public var boundPort: Int? { state.boundPort }
 
     /// Binds, then accepts and reads connections until `stop()`; returns once every connection's
     /// frames are delivered.
@@ -44,38 +36,21 @@ public final class TCPReceiver: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SyslogFrameDecoder(limit: limit)))
                     try channel.pipeline.syncOperations.addHandler(StreamFrameBatcher())
-                    return try NIOAsyncChannel<FrameBatch, Never>(
-                        wrappingChannelSynchronously: channel,
-                        configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: max(2, readAhead)))
-                    )
+                    return try NIOAsyncChannel.frameBatches(wrapping: channel, readAhead: readAhead)
                 }
             }
         let port = server.channel.localAddress?.port ?? configuration.port
-        let stopEarly = state.withLock { state -> Bool in
-            state.serverChannel = server.channel
-            state.boundPort = port
-            return state.stopping
-        }
-        if stopEarly { server.channel.close(promise: nil) }
+        state.bound(server.channel, port: port)
         logger.info("listening syslog socket on \(configuration.host):\(port) with tcp")
         onBound(port)
 
         try await server.executeThenClose { connections in
             try await withThrowingDiscardingTaskGroup { group in
                 for try await connection in connections {
-                    let id = ObjectIdentifier(connection.channel)
-                    let admitted = state.withLock { state -> Bool in
-                        guard !state.stopping else { return false }
-                        state.connections[id] = connection.channel
-                        return true
-                    }
-                    guard admitted else {
-                        connection.channel.close(promise: nil)
-                        continue
-                    }
+                    guard state.admit(connection.channel) else { continue }
                     group.addTask {
                         await self.serve(connection)
-                        _ = self.state.withLock { $0.connections.removeValue(forKey: id) }
+                        self.state.remove(connection.channel)
                     }
                 }
             }
@@ -84,13 +59,7 @@ public final class TCPReceiver: Sendable {
 
     /// Stops accepting and closes every connection; frames already read are still delivered.
     public func stop() {
-        let channels = state.withLock { state -> [any Channel] in
-            state.stopping = true
-            return Array(state.connections.values) + (state.serverChannel.map { [$0] } ?? [])
-        }
-        for channel in channels {
-            channel.close(promise: nil)
-        }
+        state.stop()
     }
 
     private func serve(_ connection: NIOAsyncChannel<FrameBatch, Never>) async {

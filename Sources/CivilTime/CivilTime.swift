@@ -13,24 +13,16 @@ public struct CivilTime: Hashable, Sendable {
     /// The fields of `seconds` (Unix time) seen at `utcOffset` seconds east of UTC.
     public init(unixSeconds seconds: Int64, utcOffset: Int64 = 0) {
         let local = seconds + utcOffset
-        let days = Int(local >= 0 ? local / 86_400 : (local - 86_399) / 86_400)
-        let secondOfDay = Int(local - Int64(days) * 86_400)
-        // Howard Hinnant's days-to-civil algorithm.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYearMarch = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthPrime = (5 * dayOfYearMarch + 2) / 153
-        day = dayOfYearMarch - (153 * monthPrime + 2) / 5 + 1
-        month = monthPrime < 10 ? monthPrime + 3 : monthPrime - 9
-        year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
+        let secondOfDay = Int(local - days * 86_400)
+        let date = CivilDate.civilFromDays(days)
+        year = Int(date.year)
+        month = Int(date.month)
+        day = Int(date.day)
         hour = secondOfDay / 3600
         minute = secondOfDay % 3600 / 60
         second = secondOfDay % 60
-        let isLeap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-        let cumulative = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334]
-        dayOfYear = cumulative[month - 1] + day + (isLeap && month > 2 ? 1 : 0)
+        dayOfYear = Int(days - CivilDate.daysFromCivil(year: date.year, month: 1, day: 1)) + 1
     }
 
     /// `format` with strftime's `%Y %y %m %d %H %M %S %j %z %%` replaced; other text kept.
