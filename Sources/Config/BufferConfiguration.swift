@@ -119,5 +119,25 @@ public struct BufferConfiguration: Sendable, Hashable {
         if let value = reader.duration("retry_timeout") { retryTimeout = value }
         if let value = reader.bool("retry_forever") { retryForever = value }
         if let value = reader.choice("overflow_action", OverflowAction.self) { overflowAction = value }
+        for (name, instead) in Self.notYetEffective {
+            if let parameter = reader.parameter(name) {
+                reader.log.warn(
+                    .noEffectYet, at: parameter.location, word: name,
+                    "'\(name)' is accepted but has no effect in Sluice yet: \(instead)"
+                )
+            }
+        }
     }
+
+    /// Parameters read (and validated) for compatibility, and what Sluice does in their place.
+    static let notYetEffective: [(String, String)] = [
+        ("chunk_limit_records", "chunks are limited by chunk_limit_size only"),
+        ("flush_mode", "chunks are sealed when their timekey + timekey_wait has passed (flush_interval without a time key), on SIGUSR1 and at shutdown"),
+        ("flush_thread_count", "one upload at a time per <match>"),
+        ("retry_type", "uploads retry with exponential backoff"),
+        ("retry_max_times", "failed uploads are retried until they succeed; the chunk waits in the buffer"),
+        ("retry_timeout", "failed uploads are retried until they succeed; the chunk waits in the buffer"),
+        ("retry_forever", "failed uploads are always retried"),
+        ("overflow_action", "a full buffer (total_limit_size) always blocks input"),
+    ]
 }

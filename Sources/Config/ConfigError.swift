@@ -25,6 +25,8 @@ public struct ConfigProblem: Sendable, Hashable, CustomStringConvertible {
             case unmatchedSourceTag
             case undefinedEnvironmentVariable
             case emptyInclude
+            case noEffectYet
+            case missingFormat
         }
 
         private let base: Base
@@ -74,6 +76,10 @@ public struct ConfigProblem: Sendable, Hashable, CustomStringConvertible {
         public static let undefinedEnvironmentVariable = Code(.undefinedEnvironmentVariable)
         /// Warning: an `@include` glob that matches no file.
         public static let emptyInclude = Code(.emptyInclude)
+        /// Warning: a Fluentd parameter Sluice reads and validates but does not act on yet.
+        public static let noEffectYet = Code(.noEffectYet)
+        /// `<match @type s3>` without `<format>`: Fluentd would write out_file lines, Sluice writes JSON.
+        public static let missingFormat = Code(.missingFormat)
     }
 
     public var code: Code

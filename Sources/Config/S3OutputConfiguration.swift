@@ -124,6 +124,19 @@ public struct S3OutputConfiguration: Sendable, Hashable {
         }
         if let section = reader.section("format") {
             format = FormatConfiguration(validating: section, log: log)
+        } else {
+            log.warn(
+                .missingFormat, at: element.location, word: "<format>",
+                "<match> @type s3 has no <format>: Fluentd would write out_file lines (time, tag, JSON), Sluice writes JSON lines; add <format> @type json </format> to say so"
+            )
+        }
+        for name in ["check_bucket", "auto_create_bucket"] {
+            if let parameter = reader.parameter(name) {
+                log.warn(
+                    .noEffectYet, at: parameter.location, word: name,
+                    "'\(name)' is accepted but has no effect in Sluice yet: the bucket must exist, and a missing one is reported at the first upload"
+                )
+            }
         }
         if let section = reader.section("buffer") {
             buffer = BufferConfiguration(validating: section, log: log)

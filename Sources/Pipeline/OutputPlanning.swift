@@ -47,8 +47,23 @@ enum OutputPlanning {
             storeAs: storeAs,
             compressionLevel: s3.compressionLevel,
             flushAtShutdown: buffer.flushAtShutdown,
+            totalLimitSize: buffer.totalLimitSize,
+            checkObject: s3.checkObject,
+            objectHeaders: objectHeaders(for: s3),
             retry: RetryPolicy(initialWait: buffer.retryWait, maximumWait: buffer.retryMaxInterval ?? .seconds(300))
         )
+    }
+
+    /// out_s3's object headers: storage class, server-side encryption (AES256 or aws:kms with its key), ACL.
+    static func objectHeaders(for s3: S3OutputConfiguration) -> [(String, String)] {
+        var headers: [(String, String)] = []
+        if s3.storageClass != "STANDARD" { headers.append(("x-amz-storage-class", s3.storageClass)) }
+        if let encryption = s3.serverSideEncryption {
+            headers.append(("x-amz-server-side-encryption", encryption))
+            if let key = s3.sseKMSKeyID { headers.append(("x-amz-server-side-encryption-aws-kms-key-id", key)) }
+        }
+        if let acl = s3.acl { headers.append(("x-amz-acl", acl)) }
+        return headers
     }
 
     /// The buffer's directory: its `path`, or the override; memory buffers also spool to disk (under

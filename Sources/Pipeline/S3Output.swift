@@ -10,7 +10,6 @@ import Synchronization
 /// A compressed object ready to go: the chunk it came from and its bytes.
 struct CompressedObject: Sendable {
     var chunk: SealedChunk
-    var key: String
     var body: ByteBuffer
 }
 
@@ -24,18 +23,29 @@ struct S3OutputSettings: Sendable {
     var storeAs: StoreAs
     var compressionLevel: Int?
     var flushAtShutdown: Bool
+    /// `total_limit_size`: input is held back while the buffer holds this many bytes.
+    var totalLimitSize: Int
+    /// `check_object`: HEAD each key first, and move to the next `%{index}` when another object has it.
+    var checkObject: Bool
+    /// Headers for every PUT: storage class, server-side encryption, ACL.
+    var objectHeaders: [(String, String)] = []
     var retry: RetryPolicy
     /// How long a graceful shutdown keeps retrying failed uploads before leaving them for the next start.
     var shutdownUploadTimeout: Duration = .seconds(60)
 }
 
-/// One `<match>` with `@type s3`: the partition buffer, the compressor and the uploader, each a task,
-/// joined by bounded queues. Records come in through `records`; a full buffer (disk trouble) or a slow
-/// uploader holds the parser workers back, and they in turn the receivers.
+/// One `<match>` with `@type s3`: the partition buffer, the compressor and the uploader, each a task.
+///
+/// Records come in through the bounded `records` queue. Sealed chunks wait on disk in the partition
+/// buffer, however many there are, so appending never waits for S3; the compressor takes them oldest
+/// first and hands at most two compressed objects to the uploader. Input is held back only when the
+/// buffer reaches `total_limit_size` or the disk fails, and then the parser workers wait, and in turn
+/// the receivers: TCP senders slow down, nothing in memory grows.
 final class S3Output: PipelineOutput {
     let settings: S3OutputSettings
     let records = BoundedQueue<EncodedBatch>(.watermark(low: 4, high: 16))
-    private let sealed = BoundedQueue<SealedChunk>(.watermark(low: 1, high: 8))
+    /// Rung when a chunk is sealed; finished when no more will be.
+    private let sealedBell = BoundedQueue<Void>(.watermark(low: 0, high: 1))
     /// At most this many compressed objects wait in memory for the uploader.
     private let compressed = BoundedQueue<CompressedObject>(.watermark(low: 0, high: 2))
     private let buffer: PartitionBuffer
@@ -67,39 +77,54 @@ final class S3Output: PipelineOutput {
 
     /// Seals every open chunk now so it is uploaded (SIGUSR1).
     func flush() async {
-        do {
-            let chunks = try await buffer.sealAll()
-            logger.info("flushing \(chunks.count) buffered chunks")
-            for chunk in chunks { try await sealed.send(chunk) }
-        } catch {
-            logger.error("flush failed: \(error)")
-        }
+        let chunks = await buffer.sealAll()
+        logger.info("flushing \(chunks.count) buffered chunks")
+        ringIfSealed(chunks)
+    }
+
+    /// Marks the start of shutdown: from now on, failing uploads are retried only for a while.
+    func beginShutdown() {
+        shuttingDownSince.withLock { $0 = $0 ?? .now }
+    }
+
+    private var pastShutdownDeadline: Bool {
+        guard let since = shuttingDownSince.withLock({ $0 }) else { return false }
+        return since.duration(to: .now) > settings.shutdownUploadTimeout
+    }
+
+    private func ringIfSealed(_ chunks: [SealedChunk]) {
+        guard !chunks.isEmpty else { return }
+        Counter(label: MetricName.sealedChunks, dimensions: [("output", settings.name)]).increment(by: chunks.count)
+        _ = sealedBell.trySend(())
     }
 
     // MARK: - Buffer stage
 
     private func runBuffer() async {
-        for chunk in await buffer.pendingChunks() {
-            try? await sealed.send(chunk)
-        }
+        let bufferedRecords = Counter(label: MetricName.bufferedRecords, dimensions: [("output", settings.name)])
+        _ = sealedBell.trySend(())  // chunks sealed by an earlier run
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.sealExpiredChunks() }
             var failures = 0
-            while let batch = await records.next() {
-                // Disk trouble (full, read-only) blocks here, and so holds back senders: the batch is kept
-                // and retried, never dropped.
+            while var batch = await records.next() {
+                await waitForRoomInBuffer()
+                // Disk trouble (full, read-only) blocks here, and so holds back senders: what was not
+                // written is retried, never dropped, and what was written is not written again.
                 while true {
-                    do {
-                        let full = try await buffer.append(batch)
-                        for chunk in full { try? await sealed.send(chunk) }
-                        Counter(label: MetricName.bufferedRecords, dimensions: [("output", settings.name)])
-                            .increment(by: batch.recordCount)
+                    do throws(AppendFailure) {
+                        ringIfSealed(try await buffer.append(batch))
+                        bufferedRecords.increment(by: batch.recordCount)
                         if failures > 0 { logger.info("buffer writes succeed again") }
                         failures = 0
                         break
                     } catch {
+                        ringIfSealed(error.sealed)
+                        bufferedRecords.increment(by: batch.recordCount - error.remaining.recordCount)
+                        batch = error.remaining
                         failures += 1
-                        if failures == 1 { logger.error("cannot write to buffer \(settings.spool.directory): \(error); holding input until it can") }
+                        if failures == 1 {
+                            logger.error("cannot write to buffer \(settings.spool.directory): \(error); holding input until it can")
+                        }
                         try? await Task.sleep(for: settings.retry.wait(afterFailures: min(failures, 5)))
                     }
                 }
@@ -114,55 +139,81 @@ final class S3Output: PipelineOutput {
                 logger.info("kept \(stats.openChunks) open chunks in \(settings.spool.directory) for the next start (flush_at_shutdown false)")
             }
         }
-        sealed.finish()
+        sealedBell.finish()
+    }
+
+    /// `total_limit_size`, as `overflow_action block`: input waits while the buffer is full.
+    private func waitForRoomInBuffer() async {
+        var warned = false
+        while await buffer.statistics().bufferedBytes >= settings.totalLimitSize {
+            if !warned {
+                logger.warning("buffer \(settings.spool.directory) reached total_limit_size (\(settings.totalLimitSize) bytes); holding input until uploads make room")
+                warned = true
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        if warned { logger.info("buffer below total_limit_size again; taking input") }
     }
 
     private func sealExpiredChunks() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
             guard !Task.isCancelled else { return }
-            do {
-                for chunk in try await buffer.sealExpired(now: wallClockSeconds()) {
-                    try await sealed.send(chunk)
-                }
-            } catch {
-                logger.error("sealing chunks failed: \(error)")
-            }
+            ringIfSealed(await buffer.sealExpired(now: wallClockSeconds()))
         }
     }
 
     // MARK: - Compressor stage
 
     private func runCompressor() async {
-        while let chunk = await sealed.next() {
-            do {
-                let body = try await compress(chunk)
-                let key = settings.keyTemplate.key(for: chunk)
-                try await compressed.send(CompressedObject(chunk: chunk, key: key, body: body))
-            } catch {
-                // The chunk stays sealed on disk and is tried again at the next start.
-                logger.error("cannot compress \(chunk): \(error)")
+        var noMoreSeals = false
+        var failures = 0
+        while true {
+            if let chunk = await buffer.takeSealed() {
+                do {
+                    let body = try await compress(chunk)
+                    try await compressed.send(CompressedObject(chunk: chunk, body: body))
+                    failures = 0
+                } catch {
+                    failures += 1
+                    guard !pastShutdownDeadline else {
+                        logger.error("cannot compress \(chunk): \(error); it stays in the buffer for the next start")
+                        continue
+                    }
+                    logger.error("cannot compress \(chunk): \(error); trying again")
+                    await buffer.release(chunk.id)
+                    await pause(settings.retry.wait(afterFailures: failures))
+                }
+                continue
             }
+            if noMoreSeals { break }
+            if await sealedBell.next() == nil { noMoreSeals = true }
         }
         compressed.finish()
     }
 
+    /// The chunk's records, compressed, straight into the buffer that is sent: one copy of the object
+    /// in memory, never the whole chunk uncompressed (unless stored uncompressed).
     private func compress(_ chunk: SealedChunk) async throws -> ByteBuffer {
         let compressor = try settings.storeAs.makeCompressor(level: settings.compressionLevel)
         var reader = try ChunkReader(chunk)
+        var body = ByteBuffer()
+        body.reserveCapacity(compressor == nil ? chunk.bodyLength : chunk.bodyLength / 6)
         var output: [UInt8] = []
-        output.reserveCapacity(compressor == nil ? chunk.bodyLength : chunk.bodyLength / 6)
         while let block = try reader.next() {
-            if let compressor {
-                try compressor.compress(block, into: &output)
-                // Compression is CPU-bound: let other tasks (parsers, receivers) run between blocks.
-                await Task.yield()
-            } else {
-                output.append(contentsOf: block)
+            guard let compressor else {
+                body.writeBytes(block)
+                continue
             }
+            try compressor.compress(block, into: &output)
+            body.writeBytes(output)
+            output.removeAll(keepingCapacity: true)
+            // Compression is CPU-bound: let other tasks (parsers, receivers) run between blocks.
+            await Task.yield()
         }
         try compressor?.finish(into: &output)
-        return ByteBuffer(bytes: output)
+        body.writeBytes(output)
+        return body
     }
 
     // MARK: - Uploader stage
@@ -174,39 +225,69 @@ final class S3Output: PipelineOutput {
     }
 
     private func upload(_ object: CompressedObject) async {
-        let request = PutObjectRequest(
-            key: object.key,
-            body: object.body,
-            contentType: settings.storeAs.contentType,
-            metadata: ["sluice-chunk-id": object.chunk.id.hex, "sluice-records": String(object.chunk.recordCount)]
-        )
+        var chunk = object.chunk
         var failures = 0
         while true {
+            let key = settings.keyTemplate.key(for: chunk)
             do {
-                _ = try await store.putObject(request, logger: logger)
-                try await buffer.commit(object.chunk.id)
-                Counter(label: MetricName.uploadedObjects, dimensions: [("output", settings.name)]).increment()
-                Counter(label: MetricName.uploadedBytes, dimensions: [("output", settings.name)])
-                    .increment(by: object.body.readableBytes)
-                logger.info("uploaded \(object.key) (\(object.chunk.recordCount) records, \(object.body.readableBytes) bytes)")
+                if settings.checkObject, let existing = try await store.headObject(key: key, logger: logger) {
+                    if existing.metadata[Self.chunkIDMetadata] == chunk.id.hex {
+                        // Uploaded before, but the answer (or the commit) was lost.
+                        logger.info("\(key) already holds chunk \(chunk.id)")
+                    } else {
+                        // Another writer (another host, td-agent, an earlier buffer) has this key: as
+                        // Fluentd does, take the next index, recorded in the chunk so retries keep it.
+                        chunk = try await buffer.reindex(chunk.id)
+                        logger.info("\(key) exists; chunk \(chunk.id) moves to index \(chunk.index)")
+                        continue
+                    }
+                } else {
+                    _ = try await store.putObject(request(for: chunk, key: key, body: object.body), logger: logger)
+                    Counter(label: MetricName.uploadedObjects, dimensions: [("output", settings.name)]).increment()
+                    Counter(label: MetricName.uploadedBytes, dimensions: [("output", settings.name)])
+                        .increment(by: object.body.readableBytes)
+                    logger.info("uploaded \(key) (\(chunk.recordCount) records, \(object.body.readableBytes) bytes)")
+                }
+                try await buffer.commit(chunk.id)
                 return
             } catch {
                 failures += 1
                 Counter(label: MetricName.uploadFailures, dimensions: [("output", settings.name)]).increment()
-                if let since = shuttingDownSince.withLock({ $0 }), since.duration(to: .now) > settings.shutdownUploadTimeout {
-                    logger.error("giving up on \(object.key) for this run: \(error); the chunk stays in the buffer for the next start")
+                guard !pastShutdownDeadline else {
+                    logger.error("giving up on \(key) for this run: \(error); the chunk stays in the buffer for the next start")
                     return
                 }
                 let wait = settings.retry.wait(afterFailures: failures)
-                logger.warning("failed to upload \(object.key) (attempt \(failures)): \(error); retrying in \(wait)")
-                try? await Task.sleep(for: wait)
+                let retryable = (error as? S3Error)?.isRetryable ?? true
+                if retryable {
+                    logger.warning("failed to upload \(key) (attempt \(failures)): \(error); retrying in \(wait)")
+                } else {
+                    logger.error("cannot upload \(key): \(error); the chunk waits in the buffer, retrying in \(wait)")
+                }
+                await pause(wait)
             }
         }
     }
 
-    /// Marks the start of shutdown: from now on, failing uploads are retried only for a while.
-    func beginShutdown() {
-        shuttingDownSince.withLock { $0 = $0 ?? .now }
+    static let chunkIDMetadata = "sluice-chunk-id"
+
+    private func request(for chunk: SealedChunk, key: String, body: ByteBuffer) -> PutObjectRequest {
+        var request = PutObjectRequest(
+            key: key,
+            body: body,
+            contentType: settings.storeAs.contentType,
+            metadata: [Self.chunkIDMetadata: chunk.id.hex, "sluice-records": String(chunk.recordCount)]
+        )
+        request.headers = settings.objectHeaders
+        return request
+    }
+
+    /// Sleeps `duration`, but no further than the shutdown deadline once shutdown has begun.
+    private func pause(_ duration: Duration) async {
+        let until = ContinuousClock.now + duration
+        while ContinuousClock.now < until && !pastShutdownDeadline {
+            try? await Task.sleep(for: min(.milliseconds(250), ContinuousClock.now.duration(to: until)))
+        }
     }
 }
 

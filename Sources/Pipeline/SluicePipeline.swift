@@ -20,7 +20,9 @@ public final class SluicePipeline: Service, Sendable {
     private let receivers: [Receiver]
     private let sourceRouting: [SourceRouting]
     private let outputs: [any PipelineOutput]
-    private let parseQueue: BoundedQueue<SourceBatch>
+    /// One queue per parser worker: a connection's batches always go to the same worker, so its
+    /// records stay in the order they were sent.
+    private let parseQueues: [BoundedQueue<SourceBatch>]
     private let workerCount: Int
     private let httpClient: HTTPClient?
     private let logger: Logger
@@ -60,8 +62,8 @@ public final class SluicePipeline: Service, Sendable {
     ) async throws {
         self.logger = logger
         self.workerCount = max(1, options.parserWorkers)
-        let parseQueue = BoundedQueue<SourceBatch>(.watermark(low: 4 * workerCount, high: 16 * workerCount))
-        self.parseQueue = parseQueue
+        let parseQueues = (0..<workerCount).map { _ in BoundedQueue<SourceBatch>(.watermark(low: 4, high: 16)) }
+        self.parseQueues = parseQueues
 
         let needsHTTP = configuration.matches.contains { match in
             if case .s3(let s3) = match.output, s3.localDirectory == nil { return true }
@@ -93,7 +95,7 @@ public final class SluicePipeline: Service, Sendable {
         var receivers: [Receiver] = []
         var routing: [SourceRouting] = []
         for (index, source) in configuration.sources.enumerated() {
-            let sink = QueueSink(source: index, queue: parseQueue)
+            let sink = QueueSink(source: index, queues: parseQueues)
             let receiverConfiguration = ReceiverConfiguration(
                 host: source.bind,
                 port: options.portOverrides[index] ?? source.port,
@@ -135,8 +137,8 @@ public final class SluicePipeline: Service, Sendable {
             }
             await withTaskGroup(of: Void.self) { workers in
                 let outputQueues = outputs.map { ($0.partitioning, $0.records) }
-                for _ in 0..<workerCount {
-                    let worker = ParserWorker(input: parseQueue, sources: sourceRouting, outputs: outputQueues, logger: logger)
+                for queue in parseQueues {
+                    let worker = ParserWorker(input: queue, sources: sourceRouting, outputs: outputQueues, logger: logger)
                     workers.addTask { await worker.run() }
                 }
                 do {
@@ -161,7 +163,7 @@ public final class SluicePipeline: Service, Sendable {
                 } catch {
                     receiveError = error
                 }
-                parseQueue.finish()
+                for queue in parseQueues { queue.finish() }
             }
             for output in outputs {
                 output.beginShutdown()
@@ -179,12 +181,18 @@ public final class SluicePipeline: Service, Sendable {
     }
 }
 
-/// Hands a receiver's batches to the parser queue, tagged with the source they came from.
+/// Hands a receiver's batches to a parser worker's queue, tagged with the source they came from. The
+/// worker is chosen by sender (a TCP connection's peer address; for datagrams, the source), so each
+/// sender's records are parsed, and stored, in order.
 struct QueueSink: FrameBatchSink {
     let source: Int
-    let queue: BoundedQueue<SourceBatch>
+    let queues: [BoundedQueue<SourceBatch>]
 
     func deliver(_ batch: FrameBatch) async {
+        var hasher = Hasher()
+        hasher.combine(source)
+        hasher.combine(batch.peer)
+        let queue = queues[Int(UInt(bitPattern: hasher.finalize()) % UInt(queues.count))]
         try? await queue.send(SourceBatch(source: source, batch: batch))
     }
 }

@@ -75,10 +75,14 @@ public struct LocalDirectoryObjectStore: ObjectStore {
         return PutObjectResult(etag: "\"\(SigV4Encoding.hex(Insecure.MD5.hash(data: request.body.readableBytesView)))\"")
     }
 
-    public func headObject(key: String, logger: Logger) async throws -> Bool {
+    public func headObject(key: String, logger: Logger) async throws -> ObjectHead? {
+        let path = try path(forKey: key)
         var isDirectory: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: try path(forKey: key), isDirectory: &isDirectory)
-        return exists && !isDirectory.boolValue
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            return nil
+        }
+        // Metadata is not kept on disk: the directory holds exactly the objects, under their keys.
+        return ObjectHead(metadata: [:])
     }
 
     /// `<root>/<key>`, after checking the key cannot escape `root`.

@@ -73,6 +73,7 @@ public struct S3ObjectStore: ObjectStore {
             }
             headers.append(("x-amz-meta-\(name.lowercased())", value))
         }
+        headers += request.headers
         let body = request.body.readableBytesView
         headers.append(("Content-MD5", Data(Insecure.MD5.hash(data: body)).base64EncodedString()))
         let payloadHash = SigV4Encoding.hex(SHA256.hash(data: body))
@@ -90,15 +91,15 @@ public struct S3ObjectStore: ObjectStore {
         return PutObjectResult(etag: response.etag)
     }
 
-    public func headObject(key: String, logger: Logger) async throws -> Bool {
+    public func headObject(key: String, logger: Logger) async throws -> ObjectHead? {
         let operation = "HeadObject s3://\(configuration.bucket)/\(key)"
         let response = try await send(
             method: "HEAD", key: key, headers: [], body: nil,
             payloadHash: SigV4Encoding.emptyPayloadSHA256, operation: operation, permission: "s3:GetObject", logger: logger
         )
         switch response.status {
-        case 200..<300: return true
-        case 404: return false
+        case 200..<300: return ObjectHead(metadata: response.metadata)
+        case 404: return nil
         default:
             // HEAD answers have no body, so the AWS code is unknown and the status decides.
             throw S3Error.fromResponse(
@@ -110,6 +111,7 @@ public struct S3ObjectStore: ObjectStore {
 
     private struct Response {
         var status: Int
+        var metadata: [String: String] = [:]
         var etag: String?
         var requestID: String?
         var body: String?
@@ -149,6 +151,10 @@ public struct S3ObjectStore: ObjectStore {
             etag: response.headers.first(name: "etag"),
             requestID: response.headers.first(name: "x-amz-request-id")
         )
+        for (name, value) in response.headers {
+            let lowered = name.lowercased()
+            if lowered.hasPrefix("x-amz-meta-") { result.metadata[String(lowered.dropFirst(11))] = value }
+        }
         do {
             // Error bodies are small; a success body is drained so the connection is reused.
             let collected = try await response.body.collect(upTo: 1 << 20)

@@ -39,6 +39,15 @@ struct ChunkHeader: Equatable, Sendable {
 
     var encodedLength: Int { Self.fixedLength + tag.utf8.count }
 
+    /// Where the index sits, so it can be rewritten in place when a chunk needs another key.
+    static let indexOffset = 24
+
+    static func encodedIndex(_ index: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        appendLittleEndian(UInt32(index), to: &bytes)
+        return bytes
+    }
+
     func encoded() -> [UInt8] {
         var bytes = Self.magic
         bytes.append(Self.version)
@@ -146,6 +155,11 @@ enum FileIO {
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
         try bytes.withUnsafeBytes { (buffer) throws in try writeAll(fd, buffer, path: path) }
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int, path: String) throws {
+        let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
+        guard written == bytes.count else { throw SpoolError.failure("write", path: path) }
     }
 
     /// Reads up to `count` bytes at `offset`; fewer only at the end of the file.

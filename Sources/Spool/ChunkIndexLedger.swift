@@ -7,7 +7,8 @@ import Glibc
 /// this, a restart would reuse `_0` and overwrite an object already in the bucket.
 ///
 /// File `index.ledger`: one line `<time slice> <index>` per chunk created, appended and synced before
-/// the chunk is used. Loading keeps the highest index per slice.
+/// the chunk is used. Loading keeps the highest index per slice, and rewrites the file to one line per
+/// slice (a temporary file, synced, renamed over it) when it has grown to many more lines than that.
 struct ChunkIndexLedger {
     static let fileName = "index.ledger"
 
@@ -35,6 +36,21 @@ struct ChunkIndexLedger {
             else { continue }
             next[slice] = max(next[slice] ?? 0, index + 1)
         }
+        let lines = bytes[..<complete].reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+        if lines > 2 * next.count + 64 {
+            try compact()
+        }
+    }
+
+    /// Rewrites the ledger as one line per slice holding its highest index.
+    private func compact() throws {
+        let temporary = path + ".tmp"
+        let fd = try FileIO.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC)
+        defer { close(fd) }
+        let text = next.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value - 1)\n" }.joined()
+        try FileIO.writeAll(fd, Array(text.utf8), path: temporary)
+        try FileIO.sync(fd, path: temporary)
+        try FileIO.rename(temporary, path)
     }
 
     /// Takes into account a chunk found on disk (its ledger line may have been torn).

@@ -17,6 +17,8 @@ public actor PartitionBuffer {
     private var open: [PartitionKey: OpenChunk] = [:]
     /// Sealed chunks not yet committed, by id.
     private var sealed: [ChunkID: SealedChunk] = [:]
+    /// Sealed chunks given to the uploader and not yet committed or released.
+    private var handedOut: Set<ChunkID> = []
 
     private struct OpenChunk {
         var header: ChunkHeader
@@ -42,38 +44,65 @@ public actor PartitionBuffer {
 
     /// Appends every part of `batch` to its partition's chunk; returns the chunks this sealed because
     /// they were full.
-    public func append(_ batch: EncodedBatch) throws -> [SealedChunk] {
+    ///
+    /// On failure (disk full, I/O error) it throws `AppendFailure`, which says what was not written and
+    /// which chunks were sealed before it, so the caller retries exactly the rest: nothing is written twice.
+    public func append(_ batch: EncodedBatch) throws(AppendFailure) -> [SealedChunk] {
         var sealedNow: [SealedChunk] = []
         // In partition order, so chunks (and their %{index}) are created in an order that does not
         // depend on dictionary iteration.
-        for key in batch.parts.keys.sorted(by: Self.order) {
+        let keys = batch.parts.keys.sorted(by: Self.order)
+        for (position, key) in keys.enumerated() {
             let part = batch.parts[key]!
-            try part.lines.withUnsafeBytes { (lines) throws in
-                var rest = lines[...]
-                while !rest.isEmpty {
-                    var chunk = try openChunk(for: key)
-                    let room = configuration.chunkLimitSize - (chunk.size - chunk.header.encodedLength)
-                    let take = Self.prefixLength(of: rest, fitting: room, chunkIsEmpty: chunk.recordCount == 0)
-                    if take == 0 {
-                        sealedNow.append(try seal(key))
-                        continue
-                    }
-                    let slice = UnsafeRawBufferPointer(rebasing: rest.prefix(take))
-                    do {
-                        try FileIO.writeAll(chunk.fd, slice, path: chunk.path)
-                    } catch {
-                        // Leave no partial record behind: cut back to what was there.
-                        try? FileIO.truncate(chunk.fd, to: chunk.size, path: chunk.path)
-                        throw error
-                    }
-                    chunk.size += take
-                    chunk.recordCount += slice.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
-                    open[key] = chunk
-                    rest = rest.dropFirst(take)
+            var written = 0
+            do {
+                try append(part.lines, to: key, written: &written, sealed: &sealedNow)
+            } catch {
+                var remaining = EncodedBatch()
+                remaining.parts[key] = EncodedBatch.Part(lines: Array(part.lines[written...]))
+                for later in keys[(position + 1)...] {
+                    remaining.parts[later] = batch.parts[later]
                 }
+                let underlying = error as? SpoolError ?? SpoolError(code: .io, detail: "\(error)")
+                throw AppendFailure(underlying: underlying, remaining: remaining, sealed: sealedNow)
             }
         }
         return sealedNow
+    }
+
+    /// Appends whole records of `lines` from `written` on, advancing `written` past what is on disk.
+    private func append(_ lines: [UInt8], to key: PartitionKey, written: inout Int, sealed: inout [SealedChunk]) throws {
+        try lines.withUnsafeBytes { lines in
+            while written < lines.count {
+                let rest = lines[written...]
+                var chunk = try openChunk(for: key)
+                let room = configuration.chunkLimitSize - (chunk.size - chunk.header.encodedLength)
+                let take = Self.prefixLength(of: rest, fitting: room, chunkIsEmpty: chunk.recordCount == 0)
+                if take == 0 {
+                    sealed.append(try seal(key))
+                    continue
+                }
+                let slice = UnsafeRawBufferPointer(rebasing: rest.prefix(take))
+                do {
+                    try FileIO.writeAll(chunk.fd, slice, path: chunk.path)
+                } catch {
+                    // Leave no partial record behind: cut back to what was there. If even that fails, set
+                    // the chunk aside (closed, still `.open` on disk): the next start cuts its torn tail.
+                    do {
+                        try FileIO.truncate(chunk.fd, to: chunk.size, path: chunk.path)
+                    } catch {
+                        open.removeValue(forKey: key)
+                        close(chunk.fd)
+                        logger.error("set chunk \(chunk.header.id) aside after a failed write; it is recovered at the next start")
+                    }
+                    throw error
+                }
+                chunk.size += take
+                chunk.recordCount += slice.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+                open[key] = chunk
+                written += take
+            }
+        }
     }
 
     /// How many leading bytes of `lines` to write: whole records only, at most `room` bytes, but at least
@@ -117,6 +146,7 @@ public actor PartitionBuffer {
             try? FileIO.remove(path)
             throw error
         }
+        try? FileIO.syncDirectory(configuration.directory)
         let chunk = OpenChunk(header: header, path: path, fd: fd, size: bytes.count, recordCount: 0)
         open[key] = chunk
         logger.debug("opened chunk", metadata: ["chunk_id": "\(header.id)", "tag": "\(key.tag)", "index": "\(header.index)"])
@@ -125,33 +155,75 @@ public actor PartitionBuffer {
 
     // MARK: - Sealing
 
-    /// Seals the chunks whose time is up at `now` (Unix seconds).
-    public func sealExpired(now: Int64) throws -> [SealedChunk] {
+    /// Seals the chunks whose time is up at `now` (Unix seconds). A chunk that cannot be sealed (its
+    /// sync or rename fails) is logged and stays open, to be tried again.
+    public func sealExpired(now: Int64) -> [SealedChunk] {
         let due = open.filter { key, chunk in
             if configuration.timekey > 0 {
                 return key.timeSlice + configuration.timekey + configuration.timekeyWait <= now
             }
             return chunk.header.createdAt / 1_000_000_000 + configuration.flushInterval <= now
         }
-        var result: [SealedChunk] = []
-        for key in due.keys.sorted(by: Self.order) {
-            result.append(try seal(key))
-        }
-        return result
+        return sealEach(due.keys.sorted(by: Self.order))
     }
 
     /// Seals every open chunk (SIGUSR1, or shutdown with `flush_at_shutdown`).
-    public func sealAll() throws -> [SealedChunk] {
+    public func sealAll() -> [SealedChunk] {
+        sealEach(open.keys.sorted(by: Self.order))
+    }
+
+    private func sealEach(_ keys: [PartitionKey]) -> [SealedChunk] {
         var result: [SealedChunk] = []
-        for key in open.keys.sorted(by: Self.order) {
-            result.append(try seal(key))
+        for key in keys {
+            do {
+                result.append(try seal(key))
+            } catch {
+                logger.error("cannot seal the chunk of \(key): \(error); it stays open and is tried again")
+            }
         }
         return result
     }
 
     /// Sealed chunks not yet committed, oldest first: after a restart these are uploaded first.
     public func pendingChunks() -> [SealedChunk] {
-        sealed.values.sorted { ($0.createdAt, $0.index) < ($1.createdAt, $1.index) }
+        sealed.values.sorted(by: Self.oldestFirst)
+    }
+
+    // MARK: - Handing chunks to the uploader
+
+    /// The oldest sealed chunk not yet handed out, now handed out; nil when there is none. Sealed chunks
+    /// wait here, on disk, however many there are: the buffer never waits for the uploader.
+    public func takeSealed() -> SealedChunk? {
+        guard let chunk = sealed.values.filter({ !handedOut.contains($0.id) }).min(by: Self.oldestFirst) else {
+            return nil
+        }
+        handedOut.insert(chunk.id)
+        return chunk
+    }
+
+    /// The uploader could not finish this chunk now: it can be taken again.
+    public func release(_ id: ChunkID) {
+        handedOut.remove(id)
+    }
+
+    /// Gives a sealed chunk the next free `%{index}` of its slice, durably (in its header), because its
+    /// key is taken by an object that is not its own. Returns the chunk with its new index.
+    public func reindex(_ id: ChunkID) throws -> SealedChunk {
+        guard var chunk = sealed[id] else {
+            throw SpoolError(code: .io, detail: "chunk \(id) is not sealed here")
+        }
+        let index = try ledger.take(slice: chunk.key.timeSlice)
+        let fd = try FileIO.open(chunk.path, flags: O_WRONLY)
+        defer { close(fd) }
+        try FileIO.writeAll(fd, ChunkHeader.encodedIndex(index), at: ChunkHeader.indexOffset, path: chunk.path)
+        try FileIO.sync(fd, path: chunk.path)
+        chunk.index = index
+        sealed[id] = chunk
+        return chunk
+    }
+
+    private static func oldestFirst(_ a: SealedChunk, _ b: SealedChunk) -> Bool {
+        (a.createdAt, a.index) < (b.createdAt, b.index)
     }
 
     private static func order(_ a: PartitionKey, _ b: PartitionKey) -> Bool {
@@ -159,13 +231,15 @@ public actor PartitionBuffer {
     }
 
     private func seal(_ key: PartitionKey) throws -> SealedChunk {
-        guard let chunk = open.removeValue(forKey: key) else {
+        guard let chunk = open[key] else {
             preconditionFailure("sealing a partition without an open chunk")
         }
-        defer { close(chunk.fd) }
         try FileIO.sync(chunk.fd, path: chunk.path)
         let sealedPath = configuration.directory + "/" + chunk.header.id.hex + ".sealed"
         try FileIO.rename(chunk.path, sealedPath)
+        try FileIO.syncDirectory(configuration.directory)
+        open.removeValue(forKey: key)
+        close(chunk.fd)
         let result = SealedChunk(
             id: chunk.header.id,
             key: key,
@@ -185,6 +259,7 @@ public actor PartitionBuffer {
 
     /// The chunk is safely in the bucket: delete it.
     public func commit(_ id: ChunkID) throws {
+        handedOut.remove(id)
         guard let chunk = sealed.removeValue(forKey: id) else { return }
         try FileIO.remove(chunk.path)
     }

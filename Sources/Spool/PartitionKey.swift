@@ -58,6 +58,12 @@ public struct EncodedBatch: Sendable {
         public var recordCount = 0
 
         public init() {}
+
+        /// A part of the given lines, counting its records.
+        public init(lines: [UInt8]) {
+            self.lines = lines
+            self.recordCount = lines.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+        }
     }
 
     public var parts: [PartitionKey: Part] = [:]
@@ -66,4 +72,15 @@ public struct EncodedBatch: Sendable {
 
     public var recordCount: Int { parts.values.reduce(0) { $0 + $1.recordCount } }
     public var isEmpty: Bool { parts.isEmpty }
+}
+
+/// What `PartitionBuffer.append` could not write, and what it sealed before failing.
+public struct AppendFailure: Error, Sendable, CustomStringConvertible {
+    public var underlying: SpoolError
+    /// The records not written: retry these, and only these.
+    public var remaining: EncodedBatch
+    /// Chunks sealed (full) before the failure: hand them on as usual.
+    public var sealed: [SealedChunk]
+
+    public var description: String { "\(underlying)" }
 }

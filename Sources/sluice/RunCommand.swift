@@ -95,5 +95,10 @@ struct RunCommand: AsyncParsableCommand {
             logger.error("stopped: \(error)")
             throw ExitCode(1)
         }
+        let usage = ResourceUsage.current()
+        logger.info("stopped", metadata: [
+            "cpu_seconds": "\(usage.cpuSeconds)",
+            "peak_rss_kb": "\(usage.peakResidentKilobytes)",
+        ])
     }
 }

@@ -88,7 +88,7 @@ struct AssumeRoleTests {
         let body = Array("assumed role upload\n".utf8)
         _ = try await store.putObject(PutObjectRequest(key: "role/ü space.txt", body: ByteBuffer(bytes: body)), logger: logger)
         #expect(try server.getObject(bucket: bucket, key: "role/ü space.txt") == body)
-        #expect(try await store.headObject(key: "role/ü space.txt", logger: logger))
+        #expect(try await store.headObject(key: "role/ü space.txt", logger: logger) != nil)
     }
 
     @Test("an unreachable STS endpoint is a retryable transport error")

@@ -24,8 +24,8 @@ struct LocalDirectoryObjectStoreTests {
             let result = try await store.putObject(PutObjectRequest(key: key, body: ByteBuffer(bytes: bytes)), logger: logger)
             #expect(result.etag?.count == 34)
             #expect(FileManager.default.contents(atPath: "\(root)/\(key)").map(Array.init) == bytes)
-            #expect(try await store.headObject(key: key, logger: logger))
-            #expect(try await store.headObject(key: key + ".missing", logger: logger) == false)
+            #expect(try await store.headObject(key: key, logger: logger) != nil)
+            #expect(try await store.headObject(key: key + ".missing", logger: logger) == nil)
         }
     }
 

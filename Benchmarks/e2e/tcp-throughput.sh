@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# End-to-end figure for the tutorial path: numbered RFC 3164 lines (about 130 bytes, as rsyslog
+# forwards them) over TCP to a release build of sluice, through the partition buffer and gzip (or
+# lz4) into a local-directory bucket; then every object is read back and counted.
+#
+# Prints messages/s accepted, messages stored, loss, duplicates, peak resident memory and CPU seconds
+# of the sluice process per million messages (sluice logs its getrusage figures when it stops; CPU
+# seconds carry across machines and noise better than msgs/s).
+#
+#   Benchmarks/e2e/tcp-throughput.sh [MESSAGES] [CONNECTIONS] [gzip|lz4]
+set -euo pipefail
+messages=${1:-1000000}
+connections=${2:-4}
+codec=${3:-gzip}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d /tmp/sluice-bench-XXXXXX)
+trap 'kill $sluice_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+
+swift build -c release --product sluice --package-path "$root" >/dev/null
+sluice="$root/.build/release/sluice"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$work/sluice.conf" <<CONF
+<source>
+  @type syslog
+  port $port
+  bind 127.0.0.1
+  tag system
+  <transport tcp>
+  </transport>
+</source>
+<match system.**>
+  @type s3
+  local_directory $work/bucket
+  path syslog/
+  store_as $codec
+  <buffer tag,time>
+    @type file
+    path $work/buffer
+    timekey 3600
+    timekey_wait 10m
+    chunk_limit_size 256m
+    flush_at_shutdown true
+  </buffer>
+</match>
+CONF
+"$sluice" run -c "$work/sluice.conf" 2> "$work/sluice.log" &
+sluice_pid=$!
+for _ in $(seq 100); do grep -q "listening syslog socket" "$work/sluice.log" && break; sleep 0.1; done
+
+start=$(date +%s.%N)
+python3 - "$port" "$messages" "$connections" <<'PY'
+import socket, sys, threading
+port, total, connections = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+def send(conn):
+    s = socket.create_connection(("127.0.0.1", port))
+    count = total // connections + (1 if conn < total % connections else 0)
+    batch = []
+    for i in range(count):
+        n = conn * 10**9 + i
+        batch.append(b"<86>Nov 27 10:00:00 ip-172-31-92-150 CRON[32611]: (root) CMD (   cd / && run-parts --report /etc/cron.hourly) n=%d\n" % n)
+        if len(batch) == 2000:
+            s.sendall(b"".join(batch)); batch = []
+    s.sendall(b"".join(batch))
+    s.shutdown(socket.SHUT_WR)
+    s.recv(1)
+    s.close()
+threads = [threading.Thread(target=send, args=(c,)) for c in range(connections)]
+for t in threads: t.start()
+for t in threads: t.join()
+PY
+sent_at=$(date +%s.%N)
+kill -TERM $sluice_pid
+wait $sluice_pid || true
+end=$(date +%s.%N)
+peak_kb=$(grep -h "peak_rss_kb" "$work/sluice.log" | tail -1 | sed 's/.*peak_rss_kb=//; s/[^0-9].*//' || true)
+cpu=$(grep -h "cpu_seconds" "$work/sluice.log" | tail -1 | sed 's/.*cpu_seconds=//; s/[^0-9.].*//' || true)
+
+stored=$(find "$work/bucket" -type f | while read -r f; do
+  if [ "$codec" = lz4 ]; then lz4 -dc "$f"; else gzip -dc "$f"; fi
+done | python3 -c '
+import sys, json
+seen = {}
+for line in sys.stdin:
+    n = int(json.loads(line)["message"].rsplit("n=", 1)[1])
+    seen[n] = seen.get(n, 0) + 1
+print(len(seen), sum(v - 1 for v in seen.values()))')
+unique=${stored% *}
+duplicates=${stored#* }
+python3 - <<PY
+messages, unique, duplicates = $messages, $unique, $duplicates
+send_seconds = $sent_at - $start
+total_seconds = $end - $start
+cpu = float("${cpu:-0}" or 0)
+print(f"messages sent          {messages}")
+print(f"accepted rate          {messages / send_seconds:,.0f} msgs/s over {send_seconds:.2f} s ($connections TCP connections, $codec)")
+print(f"stored (unique)        {unique}")
+print(f"loss                   {messages - unique}")
+print(f"duplicates             {duplicates}")
+print(f"sluice CPU             {cpu:.2f} s = {cpu / messages * 1e6:.2f} s per million messages")
+print(f"peak resident memory   {int('${peak_kb:-0}' or 0) / 1024:.1f} MiB")
+print(f"wall time to last flush {total_seconds:.2f} s")
+PY
