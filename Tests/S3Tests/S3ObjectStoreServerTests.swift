@@ -72,7 +72,12 @@ struct S3ObjectStoreServerTests {
         #expect(head.contains("gzip"))
         #expect(head.contains("0f3a9c"))
         // Sluice's own HEAD reads the metadata back: that is how a retry recognises its own object.
-        #expect(try await store.headObject(key: key, logger: logger)?.metadata["sluice-chunk"] == "0f3a9c")
+        let plain = "meta/chunk.gz"
+        _ = try await store.putObject(
+            PutObjectRequest(key: plain, body: ByteBuffer(string: "y"), contentType: "application/x-gzip", metadata: ["sluice-chunk-id": "0f3a9c"]),
+            logger: logger
+        )
+        #expect(try await store.headObject(key: plain, logger: logger)?.metadata["sluice-chunk-id"] == "0f3a9c")
     }
 
     @Test("headObject is nil for a missing key")
