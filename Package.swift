@@ -149,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: [
-                "Pipeline", "Spool", "Ingest", "SyslogProtocol", "CivilTime",
+                "Pipeline", "Spool", "Ingest", "SyslogProtocol", "CivilTime", "S3", "Codec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,0 +1,142 @@
+import Codec
+import Foundation
+import Logging
+import NIOCore
+import S3
+import Synchronization
+import Testing
+
+@testable import Pipeline
+@testable import Spool
+
+/// The output stages against an in-memory object store whose answers each test chooses.
+struct S3OutputTests {
+    /// A bucket in memory that can fail on demand and count what it was asked.
+    final class MemoryStore: ObjectStore {
+        struct State {
+            var objects: [String: (body: [UInt8], metadata: [String: String])] = [:]
+            var puts = 0
+            var failuresLeft = 0
+            var blocked = false
+        }
+        let state = Mutex(State())
+
+        func putObject(_ request: PutObjectRequest, logger: Logger) async throws -> PutObjectResult {
+            while state.withLock({ $0.blocked }) { try await Task.sleep(for: .milliseconds(20)) }
+            try state.withLock { state in
+                state.puts += 1
+                if state.failuresLeft > 0 {
+                    state.failuresLeft -= 1
+                    throw S3Error(code: .serverError, message: "injected 503", isRetryable: true)
+                }
+                state.objects[request.key] = (Array(request.body.readableBytesView), request.metadata)
+            }
+            return PutObjectResult(etag: nil)
+        }
+
+        func headObject(key: String, logger: Logger) async throws -> ObjectHead? {
+            state.withLock { $0.objects[key].map { ObjectHead(metadata: $0.metadata) } }
+        }
+    }
+
+    static let slice: Int64 = 1_795_737_600
+
+    static func settings(directory: String, chunkLimit: Int = 1 << 20) -> S3OutputSettings {
+        S3OutputSettings(
+            name: "test",
+            byTag: true,
+            spool: SpoolConfiguration(directory: directory, timekey: 3600, timekeyWait: 600, chunkLimitSize: chunkLimit),
+            keyTemplate: ObjectKeyTemplate(path: "syslog/", timeSliceFormat: "%Y%m%d%H", fileExtension: "json", hostname: "h"),
+            storeAs: .json,
+            compressionLevel: nil,
+            flushAtShutdown: true,
+            totalLimitSize: 1 << 30,
+            checkObject: true,
+            retry: RetryPolicy(initialWait: .milliseconds(10), maximumWait: .milliseconds(50))
+        )
+    }
+
+    static func batch(_ lines: [String], tag: String = "system.user.notice") -> EncodedBatch {
+        var batch = EncodedBatch()
+        batch.parts[PartitionKey(tag: tag, timeSlice: slice)] = EncodedBatch.Part(lines: Array(lines.map { $0 + "\n" }.joined().utf8))
+        return batch
+    }
+
+    /// Runs the output over `batches`, then finishes it (flush at shutdown) and waits for it.
+    static func run(_ output: S3Output, _ batches: [EncodedBatch]) async throws {
+        let running = Task { await output.run() }
+        for batch in batches { try await output.records.send(batch) }
+        output.records.finish()
+        await running.value
+    }
+
+    @Test func aKeyTakenByAnotherWriterMovesTheChunkToTheNextIndex() async throws {
+        let directory = try temporaryDirectory()
+        let store = MemoryStore()
+        store.state.withLock { $0.objects["syslog/2026112700_0.json"] = (Array("theirs".utf8), [:]) }
+        let output = try await S3Output(settings: Self.settings(directory: directory), store: store, logger: Logger(label: "test"))
+        try await Self.run(output, [Self.batch([#"{"message":"ours"}"#])])
+
+        let objects = store.state.withLock { $0.objects }
+        #expect(objects["syslog/2026112700_0.json"]?.body == Array("theirs".utf8), "the other writer's object is untouched")
+        #expect(objects["syslog/2026112700_1.json"]?.body == Array(#"{"message":"ours"}"#.utf8) + [10])
+        // The new index is durable: the ledger will not hand out 1 again.
+        var ledger = try ChunkIndexLedger(directory: directory)
+        #expect(try ledger.take(slice: Self.slice) == 2)
+    }
+
+    @Test func anObjectAlreadyHoldingThisChunkIsNotUploadedAgain() async throws {
+        let directory = try temporaryDirectory()
+        // A first run sealed the chunk; its upload succeeded but the commit was lost (crash).
+        let buffer = try await PartitionBuffer(configuration: Self.settings(directory: directory).spool, logger: Logger(label: "test"))
+        _ = try await buffer.append(Self.batch(["{}"]))
+        let chunk = try #require(await buffer.sealAll().first)
+        let store = MemoryStore()
+        store.state.withLock { $0.objects["syslog/2026112700_0.json"] = (Array("{}\n".utf8), ["sluice-chunk-id": chunk.id.hex]) }
+
+        let output = try await S3Output(settings: Self.settings(directory: directory), store: store, logger: Logger(label: "test"))
+        try await Self.run(output, [])
+        #expect(store.state.withLock { $0.puts } == 0)
+        #expect(!FileManager.default.fileExists(atPath: chunk.path), "committed: the chunk file is gone")
+    }
+
+    @Test func failedUploadsAreRetriedAndLandOnce() async throws {
+        let directory = try temporaryDirectory()
+        let store = MemoryStore()
+        store.state.withLock { $0.failuresLeft = 3 }
+        let output = try await S3Output(settings: Self.settings(directory: directory), store: store, logger: Logger(label: "test"))
+        try await Self.run(output, [Self.batch(["{\"n\":1}", "{\"n\":2}"])])
+        let state = store.state.withLock { $0 }
+        #expect(state.puts == 4)
+        #expect(state.objects.count == 1)
+        #expect(state.objects.values.first?.metadata["sluice-records"] == "2")
+    }
+
+    /// A stalled S3 does not stop the buffer from taking records: sealed chunks wait on disk.
+    @Test func aStalledStoreDoesNotHoldBackTheBuffer() async throws {
+        let directory = try temporaryDirectory()
+        let store = MemoryStore()
+        store.state.withLock { $0.blocked = true }
+        // 64-byte chunks: every batch seals the chunk before it.
+        let output = try await S3Output(settings: Self.settings(directory: directory, chunkLimit: 64), store: store, logger: Logger(label: "test"))
+        let running = Task { await output.run() }
+        for number in 0..<200 {
+            try await output.records.send(Self.batch([#"{"message":"record number \#(number) padded to fill"}"#]))
+        }
+        let drained = await waitUntil(timeout: .seconds(10)) { output.records.count == 0 }
+        #expect(drained, "all 200 batches taken while no upload can finish")
+        let sealedOnDisk = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".sealed") }.count
+        #expect(sealedOnDisk >= 190)
+
+        store.state.withLock { $0.blocked = false }
+        output.records.finish()
+        await running.value
+        #expect(store.state.withLock { $0.objects.count } == 200)
+    }
+}
+
+func temporaryDirectory() throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-output-\(UUID().uuidString.prefix(8))").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
