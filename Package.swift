@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "Spool",
             dependencies: [
-                "SyslogProtocol",
+                "SyslogProtocol", "CivilTime",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Spool"
@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "Ingest",
             dependencies: [
-                "SyslogProtocol",
+                "SyslogProtocol", "CivilTime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -35,19 +35,3 @@ public struct FrameBatch: Sendable {
 public protocol FrameBatchSink: Sendable {
     func deliver(_ batch: FrameBatch) async
 }
-
-/// The time now, in nanoseconds since the Unix epoch.
-@inlinable
-public func wallClockNanoseconds() -> Int64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_REALTIME, &spec)
-    return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
-}
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif

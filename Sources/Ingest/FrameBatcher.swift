@@ -1,3 +1,4 @@
+import CivilTime
 import NIOCore
 
 /// Gathers the frames of one read burst into a `FrameBatch`, so the pipeline pays its per-element costs
@@ -33,7 +34,7 @@ final class StreamFrameBatcher: ChannelInboundHandler {
 
     private func flush(context: ChannelHandlerContext) {
         guard !batch.frames.isEmpty else { return }
-        batch.receivedAt = wallClockNanoseconds()
+        batch.receivedAt = WallClock.nanoseconds()
         batch.peer = context.channel.remoteAddress
         context.fireChannelRead(wrapInboundOut(batch))
         batch = FrameBatch()
@@ -81,7 +82,7 @@ final class DatagramFrameBatcher: ChannelInboundHandler {
 
     private func flush(context: ChannelHandlerContext) {
         guard !batch.frames.isEmpty else { return }
-        batch.receivedAt = wallClockNanoseconds()
+        batch.receivedAt = WallClock.nanoseconds()
         context.fireChannelRead(wrapInboundOut(batch))
         batch = FrameBatch()
     }

@@ -1,3 +1,4 @@
+import CivilTime
 import Codec
 import Ingest
 import Logging
@@ -119,7 +120,7 @@ struct RateLimitedWarning {
     }
 
     mutating func warn(_ message: @autoclosure () -> String, frame: UnsafeRawBufferPointer?) {
-        let now = wallClockNanoseconds()
+        let now = WallClock.nanoseconds()
         guard now - lastLogged >= interval else {
             suppressed += 1
             return

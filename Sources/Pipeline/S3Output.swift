@@ -1,3 +1,4 @@
+import CivilTime
 import Codec
 import Ingest
 import Logging
@@ -159,7 +160,7 @@ final class S3Output: PipelineOutput {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
             guard !Task.isCancelled else { return }
-            ringIfSealed(await buffer.sealExpired(now: wallClockSeconds()))
+            ringIfSealed(await buffer.sealExpired(now: WallClock.seconds()))
         }
     }
 
@@ -289,8 +290,4 @@ final class S3Output: PipelineOutput {
             try? await Task.sleep(for: min(.milliseconds(250), ContinuousClock.now.duration(to: until)))
         }
     }
-}
-
-func wallClockSeconds() -> Int64 {
-    wallClockNanoseconds() / 1_000_000_000
 }

@@ -1,3 +1,4 @@
+import CivilTime
 import Logging
 
 #if canImport(Glibc)
@@ -133,7 +134,7 @@ public actor PartitionBuffer {
             id: .random(),
             index: try ledger.take(slice: key.timeSlice),
             timeSlice: key.timeSlice,
-            createdAt: Self.nowNanoseconds(),
+            createdAt: WallClock.nanoseconds(),
             tag: key.tag
         )
         let path = configuration.directory + "/" + header.id.hex + ".open"
@@ -336,11 +337,5 @@ public actor PartitionBuffer {
         } catch {
             logger.error("cannot read chunk file \(path) (\(reason)) nor move it aside (\(error)); leaving it in place")
         }
-    }
-
-    static func nowNanoseconds() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
     }
 }

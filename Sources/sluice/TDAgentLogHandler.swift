@@ -18,9 +18,7 @@ struct TDAgentLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        let time = CivilTime(unixSeconds: Int64(spec.tv_sec)).formatted("%Y-%m-%d %H:%M:%S +0000")
+        let time = CivilTime(unixSeconds: WallClock.seconds()).formatted("%Y-%m-%d %H:%M:%S +0000")
         var line = "\(time) [\(Self.name(of: event.level))]: \(event.message)"
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
