@@ -99,10 +99,21 @@ let package = Package(
             path: "Sources/Pipeline"
         ),
 
+        // `sluice loadgen`: numbered syslog messages over UDP or TCP at a set rate (NIO, no parser).
+        .target(
+            name: "LoadGen",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/LoadGen"
+        ),
+
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "Pipeline", "SluiceConfig", "SyslogProtocol", "Codec", "CivilTime",
+                "Pipeline", "SluiceConfig", "SyslogProtocol", "Codec", "CivilTime", "LoadGen",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -154,6 +165,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/PipelineTests"
+        ),
+        .testTarget(
+            name: "LoadGenTests",
+            dependencies: [
+                "LoadGen",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/LoadGenTests"
         ),
         .testTarget(
             name: "EndToEndTests",

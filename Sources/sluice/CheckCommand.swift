@@ -26,14 +26,3 @@ struct CheckCommand: ParsableCommand {
         }
     }
 }
-
-func printError(_ text: String) {
-    var line = text + "\n"
-    line.withUTF8 { bytes in
-        _ = write(2, bytes.baseAddress, bytes.count)
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif
