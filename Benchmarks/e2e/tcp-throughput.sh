@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end figure for the tutorial path: numbered RFC 3164 lines (about 130 bytes, as rsyslog
-# forwards them) over TCP to a release build of sluice, through the partition buffer and gzip (or
+# End-to-end figure for the tutorial path: `sluice loadgen` sends numbered 130-byte RFC 3164 lines (as
+# rsyslog forwards them) over TCP to a release build of sluice, through the partition buffer and gzip (or
 # lz4) into a local-directory bucket; then every object is read back and counted.
 #
 # Prints messages/s accepted, messages stored, loss, duplicates, peak resident memory and CPU seconds
@@ -48,26 +48,8 @@ sluice_pid=$!
 for _ in $(seq 100); do grep -q "listening syslog socket" "$work/sluice.log" && break; sleep 0.1; done
 
 start=$(date +%s.%N)
-python3 - "$port" "$messages" "$connections" <<'PY'
-import socket, sys, threading
-port, total, connections = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-def send(conn):
-    s = socket.create_connection(("127.0.0.1", port))
-    count = total // connections + (1 if conn < total % connections else 0)
-    batch = []
-    for i in range(count):
-        n = conn * 10**9 + i
-        batch.append(b"<86>Nov 27 10:00:00 ip-172-31-92-150 CRON[32611]: (root) CMD (   cd / && run-parts --report /etc/cron.hourly) n=%d\n" % n)
-        if len(batch) == 2000:
-            s.sendall(b"".join(batch)); batch = []
-    s.sendall(b"".join(batch))
-    s.shutdown(socket.SHUT_WR)
-    s.recv(1)
-    s.close()
-threads = [threading.Thread(target=send, args=(c,)) for c in range(connections)]
-for t in threads: t.start()
-for t in threads: t.join()
-PY
+"$sluice" loadgen --port "$port" --transport tcp --format rfc3164 --size 130 \
+  --connections "$connections" --count "$messages" --json > "$work/loadgen.json"
 sent_at=$(date +%s.%N)
 kill -TERM $sluice_pid
 wait $sluice_pid || true
@@ -81,7 +63,7 @@ done | python3 -c '
 import sys, json
 seen = {}
 for line in sys.stdin:
-    n = int(json.loads(line)["message"].rsplit("n=", 1)[1])
+    n = json.loads(line)["message"].split("seq=", 1)[1].split(" ", 1)[0]
     seen[n] = seen.get(n, 0) + 1
 print(len(seen), sum(v - 1 for v in seen.values()))')
 unique=${stored% *}
@@ -99,4 +81,5 @@ print(f"duplicates             {duplicates}")
 print(f"sluice CPU             {cpu:.2f} s = {cpu / messages * 1e6:.2f} s per million messages")
 print(f"peak resident memory   {int('${peak_kb:-0}' or 0) / 1024:.1f} MiB")
 print(f"wall time to last flush {total_seconds:.2f} s")
+print(f"loadgen                {open('$work/loadgen.json').read().strip()}")
 PY
