@@ -171,6 +171,8 @@ final class S3Output: PipelineOutput {
         var failures = 0
         while true {
             if let chunk = await buffer.takeSealed() {
+                // Past the shutdown deadline what is left stays on disk for the next start.
+                if pastShutdownDeadline { continue }
                 do {
                     let body = try await compress(chunk)
                     try await compressed.send(CompressedObject(chunk: chunk, body: body))
@@ -230,6 +232,10 @@ final class S3Output: PipelineOutput {
         var failures = 0
         while true {
             let key = settings.keyTemplate.key(for: chunk)
+            guard !pastShutdownDeadline else {
+                logger.warning("leaving \(key) for the next start: the shutdown deadline has passed")
+                return
+            }
             do {
                 if settings.checkObject, let existing = try await store.headObject(key: key, logger: logger) {
                     if existing.metadata[Self.chunkIDMetadata] == chunk.id.hex {
