@@ -34,22 +34,6 @@ public actor AssumeRoleCredentialProvider: AWSCredentialProvider {
     private let parameters: Parameters
     private var state: State = .empty
 
-    public init(
-        base: any AWSCredentialProvider,
-        roleARN: String,
-        sessionName: String,
-        durationSeconds: Int,
-        externalID: String?,
-        stsEndpoint: URL,
-        region: String,
-        httpClient: HTTPClient
-    ) {
-        self.init(
-            base: base, roleARN: roleARN, sessionName: sessionName, durationSeconds: durationSeconds,
-            externalID: externalID, stsEndpoint: stsEndpoint, region: region, httpClient: httpClient, now: { Date() }
-        )
-    }
-
     /// `now` is the clock for expiry decisions and request signing, injectable for tests.
     public init(
         base: any AWSCredentialProvider,
@@ -60,7 +44,7 @@ public actor AssumeRoleCredentialProvider: AWSCredentialProvider {
         stsEndpoint: URL,
         region: String,
         httpClient: HTTPClient,
-        now: @escaping @Sendable () -> Date
+        now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.parameters = Parameters(
             base: base, roleARN: roleARN, sessionName: sessionName, durationSeconds: durationSeconds,
