@@ -54,8 +54,9 @@ sent_at=$(date +%s.%N)
 kill -TERM $sluice_pid
 wait $sluice_pid || true
 end=$(date +%s.%N)
-peak_kb=$(grep -h "peak_rss_kb" "$work/sluice.log" | tail -1 | sed 's/.*peak_rss_kb=//; s/[^0-9].*//' || true)
-cpu=$(grep -h "cpu_seconds" "$work/sluice.log" | tail -1 | sed 's/.*cpu_seconds=//; s/[^0-9.].*//' || true)
+# sluice logs `stopped cpu_seconds="…" peak_rss_kb="…"` as it exits.
+peak_kb=$(grep -o 'peak_rss_kb="[0-9]*"' "$work/sluice.log" | tail -1 | tr -dc '0-9' || true)
+cpu=$(grep -o 'cpu_seconds="[0-9.]*"' "$work/sluice.log" | tail -1 | tr -dc '0-9.' || true)
 
 stored=$(find "$work/bucket" -type f | while read -r f; do
   if [ "$codec" = lz4 ]; then lz4 -dc "$f"; else gzip -dc "$f"; fi

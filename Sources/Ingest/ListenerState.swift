@@ -40,14 +40,21 @@ final class ListenerState: Sendable {
         _ = state.withLock { $0.connections.removeValue(forKey: ObjectIdentifier(connection)) }
     }
 
-    /// Closes the listener and every connection; what they already read is still delivered.
-    func stop() {
-        let channels = state.withLock { state -> [any Channel] in
+    /// Closes the listener at once (a datagram socket, which is its own listener, after `drain`), and
+    /// every connection after `drain`: until then they keep being read, so what a sender has already
+    /// written (and the kernel has accepted) is not thrown away with the socket. A connection whose
+    /// sender closes first ends earlier.
+    func stop(drain: TimeAmount, drainListener: Bool = false) {
+        let (listener, connections) = state.withLock { state -> ((any Channel)?, [any Channel]) in
             state.stopping = true
-            return Array(state.connections.values) + (state.listener.map { [$0] } ?? [])
+            return (state.listener, Array(state.connections.values))
         }
-        for channel in channels {
-            channel.close(promise: nil)
+        var draining = connections
+        if let listener {
+            if drainListener { draining.append(listener) } else { listener.close(promise: nil) }
+        }
+        for channel in draining {
+            channel.eventLoop.scheduleTask(in: drain) { channel.close(promise: nil) }
         }
     }
 }

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// What a receiver listens on and how much it takes.
 public struct ReceiverConfiguration: Sendable {
     /// The address to bind, e.g. `0.0.0.0` or `127.0.0.1`.
@@ -8,11 +10,21 @@ public struct ReceiverConfiguration: Sendable {
     public var messageLengthLimit: Int
     /// Batches read ahead per connection before the receiver stops reading its socket.
     public var readAheadBatches: Int
+    /// On stop, how long open connections are still read before they are closed: data a sender wrote
+    /// just before is in the kernel's buffers, acknowledged, and would be lost with the socket.
+    public var drainTimeout: TimeAmount
 
-    public init(host: String = "0.0.0.0", port: Int = 5140, messageLengthLimit: Int = 8192, readAheadBatches: Int = 4) {
+    public init(
+        host: String = "0.0.0.0",
+        port: Int = 5140,
+        messageLengthLimit: Int = 8192,
+        readAheadBatches: Int = 4,
+        drainTimeout: TimeAmount = .seconds(2)
+    ) {
         self.host = host
         self.port = port
         self.messageLengthLimit = messageLengthLimit
         self.readAheadBatches = readAheadBatches
+        self.drainTimeout = drainTimeout
     }
 }

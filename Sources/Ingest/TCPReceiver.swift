@@ -59,7 +59,7 @@ public final class TCPReceiver: Sendable {
 
     /// Stops accepting and closes every connection; frames already read are still delivered.
     public func stop() {
-        state.stop()
+        state.stop(drain: configuration.drainTimeout)
     }
 
     private func serve(_ connection: NIOAsyncChannel<FrameBatch, Never>) async {

@@ -55,8 +55,8 @@ public final class UDPReceiver: Sendable {
         }
     }
 
-    /// Stops reading; datagrams already read are still delivered.
+    /// Stops reading after the drain time: datagrams already in the socket's buffer are still taken.
     public func stop() {
-        state.stop()
+        state.stop(drain: configuration.drainTimeout, drainListener: true)
     }
 }

@@ -336,6 +336,26 @@ struct ReceiverTests {
         #expect(status != 0)
     }
 
+    /// What a sender wrote before stop() sits in the kernel's buffers, accepted: the receiver keeps
+    /// reading it during the drain instead of discarding it with the socket.
+    @Test("TCP stop() right after a burst still delivers everything the sender wrote")
+    func tcpStopDrainsKernelBuffers() async throws {
+        let sink = RecordingSink(held: true)
+        let (receiver, running) = try await startTCP(sink)
+        let fd = try Loopback.connectTCP(port: running.port)
+        // About 450 KB: fits in the kernel's socket buffers and the receiver's read-ahead, so the
+        // blocking send returns while the held sink keeps it unread.
+        let total = 5_000
+        try Loopback.sendAll(fd, Array((0..<total).map { message(0, $0, padding: 40) + "\n" }.joined().utf8))
+        close(fd)
+        // The held sink means most of the burst is still unread when the stop comes.
+        receiver.stop()
+        sink.release()
+        #expect(try await running.stopAndWait(), "run() did not return after stop()")
+        #expect(sink.frameCount == total)
+        #expect(sink.frames.map { String(decoding: $0, as: UTF8.self) } == (0..<total).map { message(0, $0, padding: 40) })
+    }
+
     @Test("UDP stop() makes run() return")
     func udpStop() async throws {
         let sink = RecordingSink()
