@@ -55,7 +55,7 @@ struct ChunkHeader: Equatable, Sendable {
         appendLittleEndian(UInt16(encodedLength), to: &bytes)
         appendLittleEndian(id.high, to: &bytes)
         appendLittleEndian(id.low, to: &bytes)
-        appendLittleEndian(UInt32(index), to: &bytes)
+        bytes += Self.encodedIndex(index)
         appendLittleEndian(timeSlice, to: &bytes)
         appendLittleEndian(createdAt, to: &bytes)
         appendLittleEndian(UInt16(tag.utf8.count), to: &bytes)

@@ -36,7 +36,7 @@ struct ChunkIndexLedger {
             else { continue }
             next[slice] = max(next[slice] ?? 0, index + 1)
         }
-        let lines = bytes[..<complete].reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+        let lines = lineCount(bytes[..<complete])
         if lines > 2 * next.count + 64 {
             try compact()
         }

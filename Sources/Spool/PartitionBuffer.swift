@@ -20,6 +20,8 @@ public actor PartitionBuffer {
     private var sealed: [ChunkID: SealedChunk] = [:]
     /// Sealed chunks given to the uploader and not yet committed or released.
     private var handedOut: Set<ChunkID> = []
+    /// Record bytes on disk, open and sealed, kept as they change: read for every batch.
+    private var bufferedBytes = 0
 
     private struct OpenChunk {
         var header: ChunkHeader
@@ -99,7 +101,8 @@ public actor PartitionBuffer {
                     throw error
                 }
                 chunk.size += take
-                chunk.recordCount += slice.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+                bufferedBytes += take
+                chunk.recordCount += lineCount(slice)
                 open[key] = chunk
                 written += take
             }
@@ -262,14 +265,13 @@ public actor PartitionBuffer {
     public func commit(_ id: ChunkID) throws {
         handedOut.remove(id)
         guard let chunk = sealed.removeValue(forKey: id) else { return }
+        bufferedBytes -= chunk.bodyLength
         try FileIO.remove(chunk.path)
     }
 
     /// What is buffered now: open chunks, sealed ones waiting, and their bytes.
     public func statistics() -> (openChunks: Int, sealedChunks: Int, bufferedBytes: Int) {
-        let openBytes = open.values.reduce(0) { $0 + $1.size - $1.header.encodedLength }
-        let sealedBytes = sealed.values.reduce(0) { $0 + $1.bodyLength }
-        return (open.count, sealed.count, openBytes + sealedBytes)
+        (open.count, sealed.count, bufferedBytes)
     }
 
     // MARK: - Recovery
@@ -307,8 +309,9 @@ public actor PartitionBuffer {
             logger.warning("chunk \(header.id): cut a torn last record of \(body.count - lastNewline) bytes", metadata: ["path": "\(path)"])
             if isOpen { try FileIO.truncate(fd, to: header.encodedLength + lastNewline, path: path) }
         }
-        let records = body[..<lastNewline].reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+        let records = lineCount(body[..<lastNewline])
         let key = PartitionKey(tag: header.tag, timeSlice: header.timeSlice)
+        bufferedBytes += lastNewline
         ledger.observe(slice: header.timeSlice, index: header.index)
         if isOpen {
             if open[key] != nil {

@@ -62,7 +62,7 @@ public struct EncodedBatch: Sendable {
         /// A part of the given lines, counting its records.
         public init(lines: [UInt8]) {
             self.lines = lines
-            self.recordCount = lines.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+            self.recordCount = lineCount(lines)
         }
     }
 
@@ -83,4 +83,9 @@ public struct AppendFailure: Error, Sendable, CustomStringConvertible {
     public var sealed: [SealedChunk]
 
     public var description: String { "\(underlying)" }
+}
+
+/// The number of LF bytes: records in JSON lines, entries in the ledger.
+func lineCount(_ bytes: some Sequence<UInt8>) -> Int {
+    bytes.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
 }
