@@ -46,14 +46,7 @@ struct ParseCommand: ParsableCommand {
     }
 
     private func flush(_ output: inout [UInt8]) {
-        output.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(1, buffer.baseAddress! + offset, buffer.count - offset)
-                if written <= 0 { break }
-                offset += written
-            }
-        }
+        output.withUnsafeBytes { writeAll($0, to: STDOUT_FILENO) }
         output.removeAll(keepingCapacity: true)
     }
 }
