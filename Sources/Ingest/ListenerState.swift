@@ -1,13 +1,19 @@
 import NIOCore
 import Synchronization
 
-/// What a receiver tracks to stop cleanly: its listening channel, the connections it serves, and
-/// whether a stop came (possibly before the bind finished).
+/// What a receiver tracks to stop cleanly: its listening channel, the connections it serves, and when
+/// they close once a stop came (possibly before the bind finished).
+///
+/// A stop does not close sockets at once: what a sender wrote just before is in the kernel's buffers,
+/// already accepted, and would be thrown away with the socket. Until the drain deadline the listener
+/// keeps accepting (connections waiting in its backlog hold data too) and every socket keeps being
+/// read; at the deadline all close. A connection whose sender closes first ends earlier.
 final class ListenerState: Sendable {
     private struct State {
         var listener: (any Channel)?
         var connections: [ObjectIdentifier: any Channel] = [:]
-        var stopping = false
+        /// Set by `stop`: when every channel closes.
+        var closeAt: NIODeadline?
         var boundPort: Int?
     }
 
@@ -15,47 +21,44 @@ final class ListenerState: Sendable {
 
     var boundPort: Int? { state.withLock { $0.boundPort } }
 
-    /// Records the bound channel; closes it at once when a stop came first.
+    /// Records the bound channel.
     func bound(_ channel: any Channel, port: Int) {
-        let stopEarly = state.withLock { state -> Bool in
+        let closeAt = state.withLock { state -> NIODeadline? in
             state.listener = channel
             state.boundPort = port
-            return state.stopping
+            return state.closeAt
         }
-        if stopEarly { channel.close(promise: nil) }
+        if let closeAt { Self.close(channel, at: closeAt) }
     }
 
-    /// Registers a new connection; false (and the connection closed) once stopping.
-    func admit(_ connection: any Channel) -> Bool {
-        let admitted = state.withLock { state -> Bool in
-            guard !state.stopping else { return false }
+    /// Registers a new connection; during a drain it is read until the deadline like the others.
+    func admit(_ connection: any Channel) {
+        let closeAt = state.withLock { state -> NIODeadline? in
             state.connections[ObjectIdentifier(connection)] = connection
-            return true
+            return state.closeAt
         }
-        if !admitted { connection.close(promise: nil) }
-        return admitted
+        if let closeAt { Self.close(connection, at: closeAt) }
     }
 
     func remove(_ connection: any Channel) {
         _ = state.withLock { $0.connections.removeValue(forKey: ObjectIdentifier(connection)) }
     }
 
-    /// Closes the listener at once (a datagram socket, which is its own listener, after `drain`), and
-    /// every connection after `drain`: until then they keep being read, so what a sender has already
-    /// written (and the kernel has accepted) is not thrown away with the socket. A connection whose
-    /// sender closes first ends earlier.
-    func stop(drain: TimeAmount, drainListener: Bool = false) {
-        let (listener, connections) = state.withLock { state -> ((any Channel)?, [any Channel]) in
-            state.stopping = true
-            return (state.listener, Array(state.connections.values))
+    /// Closes the listener and every connection `drain` from now.
+    func stop(drain: TimeAmount) {
+        let closeAt = NIODeadline.now() + drain
+        let channels = state.withLock { state -> [any Channel] in
+            guard state.closeAt == nil else { return [] }
+            state.closeAt = closeAt
+            return Array(state.connections.values) + (state.listener.map { [$0] } ?? [])
         }
-        var draining = connections
-        if let listener {
-            if drainListener { draining.append(listener) } else { listener.close(promise: nil) }
+        for channel in channels {
+            Self.close(channel, at: closeAt)
         }
-        for channel in draining {
-            channel.eventLoop.scheduleTask(in: drain) { channel.close(promise: nil) }
-        }
+    }
+
+    private static func close(_ channel: any Channel, at deadline: NIODeadline) {
+        channel.eventLoop.scheduleTask(deadline: deadline) { channel.close(promise: nil) }
     }
 }
 

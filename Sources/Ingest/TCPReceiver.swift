@@ -47,7 +47,7 @@ public final class TCPReceiver: Sendable {
         try await server.executeThenClose { connections in
             try await withThrowingDiscardingTaskGroup { group in
                 for try await connection in connections {
-                    guard state.admit(connection.channel) else { continue }
+                    state.admit(connection.channel)
                     group.addTask {
                         await self.serve(connection)
                         self.state.remove(connection.channel)
@@ -57,7 +57,8 @@ public final class TCPReceiver: Sendable {
         }
     }
 
-    /// Stops accepting and closes every connection; frames already read are still delivered.
+    /// Stops after the drain time: until then connections are still accepted and read, so what senders
+    /// wrote before the stop is delivered; then the listener and every connection close.
     public func stop() {
         state.stop(drain: configuration.drainTimeout)
     }

@@ -57,6 +57,6 @@ public final class UDPReceiver: Sendable {
 
     /// Stops reading after the drain time: datagrams already in the socket's buffer are still taken.
     public func stop() {
-        state.stop(drain: configuration.drainTimeout, drainListener: true)
+        state.stop(drain: configuration.drainTimeout)
     }
 }

@@ -156,7 +156,7 @@ public final class SluicePipeline: Service, Sendable {
                             }
                         }
                     } onGracefulShutdown: {
-                        self.logger.info("shutting down: no longer accepting syslog")
+                        self.logger.info("shutting down: reading what senders already sent, then closing the syslog sockets")
                         for output in self.outputs { output.beginShutdown() }
                         for receiver in receivers { receiver.stop() }
                     }
