@@ -8,6 +8,8 @@ public struct BufferConfiguration: Sendable, Hashable {
     public enum OverflowAction: String, Sendable, Hashable, CaseIterable {
         case throw_exception, block, drop_oldest_chunk
     }
+    /// When appended records count as accepted (Sluice's own parameter; see the spool's DurabilityPolicy).
+    public enum SyncPolicy: String, Sendable, Hashable, CaseIterable { case batch, interval, none }
 
     /// The section's argument: `tag` and/or `time` (other keys are not supported yet); default `time`.
     public var chunkKeys: [String] = ["time"]
@@ -50,6 +52,13 @@ public struct BufferConfiguration: Sendable, Hashable {
     public var retryForever: Bool = false
     /// `overflow_action`; default throw_exception.
     public var overflowAction: OverflowAction = .throw_exception
+    /// `sync_policy`: `batch` syncs each batch before it counts as accepted, `interval` syncs every
+    /// `sync_interval` (group commit), `none` leaves it to the system; default interval.
+    public var syncPolicy: SyncPolicy = .interval
+    /// `sync_interval`; default 100 ms.
+    public var syncInterval: Duration = .milliseconds(100)
+    /// `segment_size`: the most bytes one segment file of the buffer grows to; default 64 MiB.
+    public var segmentSize: Int = 64 << 20
     public var location: ConfigLocation?
 
     public init(type: BufferType = .memory) {
@@ -68,7 +77,7 @@ public struct BufferConfiguration: Sendable, Hashable {
         "@type", "path", "timekey", "timekey_wait", "timekey_use_utc", "timekey_zone", "chunk_limit_size",
         "chunk_limit_records", "total_limit_size", "flush_at_shutdown", "flush_mode", "flush_interval",
         "flush_thread_count", "retry_type", "retry_wait", "retry_max_interval", "retry_max_times",
-        "retry_timeout", "retry_forever", "overflow_action",
+        "retry_timeout", "retry_forever", "overflow_action", "sync_policy", "sync_interval", "segment_size",
     ]
 
     init(validating element: ConfigElement, log: ProblemLog) {
@@ -119,6 +128,9 @@ public struct BufferConfiguration: Sendable, Hashable {
         if let value = reader.duration("retry_timeout") { retryTimeout = value }
         if let value = reader.bool("retry_forever") { retryForever = value }
         if let value = reader.choice("overflow_action", OverflowAction.self) { overflowAction = value }
+        if let value = reader.choice("sync_policy", SyncPolicy.self) { syncPolicy = value }
+        if let value = reader.duration("sync_interval", atLeast: .milliseconds(1)) { syncInterval = value }
+        if let value = reader.size("segment_size", in: (1 << 20)...(1 << 32)) { segmentSize = value }
         for (name, instead) in Self.notYetEffective {
             if let parameter = reader.parameter(name) {
                 reader.log.warn(
@@ -138,6 +150,5 @@ public struct BufferConfiguration: Sendable, Hashable {
         ("retry_max_times", "failed uploads are retried until they succeed; the chunk waits in the buffer"),
         ("retry_timeout", "failed uploads are retried until they succeed; the chunk waits in the buffer"),
         ("retry_forever", "failed uploads are always retried"),
-        ("overflow_action", "a full buffer (total_limit_size) always blocks input"),
     ]
 }

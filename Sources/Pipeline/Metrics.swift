@@ -8,6 +8,8 @@ enum MetricName {
     static let droppedMessages = "sluice_dropped_messages_total"
     static let unmatchedMessages = "sluice_unmatched_messages_total"
     static let unroutedMessages = "sluice_unrouted_messages_total"
+    /// Records discarded because the buffer was full, with `cause` (`overflow_action`).
+    static let overflowDroppedRecords = "sluice_buffer_overflow_dropped_records_total"
     static let bufferedRecords = "sluice_buffered_records_total"
     static let sealedChunks = "sluice_sealed_chunks_total"
     static let uploadedObjects = "sluice_uploaded_objects_total"

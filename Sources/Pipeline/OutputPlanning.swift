@@ -26,7 +26,9 @@ enum OutputPlanning {
             timekeyWait: Int64(buffer.timekeyWait.components.seconds),
             timekeyUTCOffset: utcOffset,
             chunkLimitSize: buffer.chunkLimitSize,
-            flushInterval: Int64(buffer.flushInterval.components.seconds)
+            flushInterval: Int64(buffer.flushInterval.components.seconds),
+            segmentSize: buffer.segmentSize,
+            durability: durability(of: buffer)
         )
         guard let storeAs = StoreAs(rawValue: s3.storeAs.rawValue) else {
             throw PipelineError(code: .unsupported, detail: "\(s3.location): store_as \(s3.storeAs.rawValue)")
@@ -48,10 +50,19 @@ enum OutputPlanning {
             compressionLevel: s3.compressionLevel,
             flushAtShutdown: buffer.flushAtShutdown,
             totalLimitSize: buffer.totalLimitSize,
+            overflowAction: buffer.overflowAction,
             checkObject: s3.checkObject,
             objectHeaders: objectHeaders(for: s3),
             retry: RetryPolicy(initialWait: buffer.retryWait, maximumWait: buffer.retryMaxInterval ?? .seconds(300))
         )
+    }
+
+    static func durability(of buffer: BufferConfiguration) -> DurabilityPolicy {
+        switch buffer.syncPolicy {
+        case .batch: .everyBatch
+        case .interval: .interval(buffer.syncInterval)
+        case .none: .operatingSystem
+        }
     }
 
     /// out_s3's object headers: storage class, server-side encryption (AES256 or aws:kms with its key), ACL.

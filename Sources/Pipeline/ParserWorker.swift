@@ -56,11 +56,12 @@ struct ParserWorker: Sendable {
                             return
                         }
                         let partitioning = outputs[route].partitioning
+                        let time = message.timestamp?.seconds ?? now
                         let key = PartitionKey(
                             tag: partitioning.byTag ? routing.tags[slot] : "",
-                            timeSlice: partitioning.spool.timeSlice(of: message.timestamp?.seconds ?? now)
+                            timeSlice: partitioning.spool.timeSlice(of: time)
                         )
-                        encoded[route].parts[key, default: EncodedBatch.Part()].append { lines in
+                        encoded[route].parts[key, default: EncodedBatch.Part()].append(time: time) { lines in
                             JSONRecordEncoder.appendRecord(message, frame: bytes, to: &lines)
                         }
                     } catch {
@@ -74,7 +75,7 @@ struct ParserWorker: Sendable {
                             tag: partitioning.byTag ? tag : "",
                             timeSlice: partitioning.spool.timeSlice(of: now)
                         )
-                        encoded[route].parts[key, default: EncodedBatch.Part()].append { lines in
+                        encoded[route].parts[key, default: EncodedBatch.Part()].append(time: now) { lines in
                             lines.append(contentsOf: Self.unmatchedKey)
                             JSONRecordEncoder.appendJSONString(bytes, to: &lines)
                             lines.append(contentsOf: "}\n".utf8)
@@ -100,10 +101,11 @@ struct ParserWorker: Sendable {
 }
 
 extension EncodedBatch.Part {
-    /// Appends one record through `encode`, which writes a JSON object and its LF.
-    mutating func append(_ encode: (inout [UInt8]) -> Void) {
+    /// Appends one record of `time` (Unix seconds) through `encode`, which writes a JSON object and its LF.
+    mutating func append(time: Int64, _ encode: (inout [UInt8]) -> Void) {
         encode(&lines)
         recordCount += 1
+        noteTime(time)
     }
 }
 

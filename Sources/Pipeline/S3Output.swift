@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import NIOCore
 import S3
+import SluiceConfig
 import Spool
 import Synchronization
 
@@ -24,8 +25,9 @@ struct S3OutputSettings: Sendable {
     var storeAs: StoreAs
     var compressionLevel: Int?
     var flushAtShutdown: Bool
-    /// `total_limit_size`: input is held back while the buffer holds this many bytes.
+    /// `total_limit_size`: what the buffer may hold before `overflowAction` applies.
     var totalLimitSize: Int
+    var overflowAction: BufferConfiguration.OverflowAction = .block
     /// `check_object`: HEAD each key first, and move to the next `%{index}` when another object has it.
     var checkObject: Bool
     /// Headers for every PUT: storage class, server-side encryption, ACL.
@@ -74,6 +76,7 @@ final class S3Output: PipelineOutput {
             group.addTask { await self.runCompressor() }
             group.addTask { await self.runUploader() }
         }
+        await buffer.close()
     }
 
     /// Seals every open chunk now so it is uploaded (SIGUSR1).
@@ -107,8 +110,9 @@ final class S3Output: PipelineOutput {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.sealExpiredChunks() }
             var failures = 0
+            var overflowWarning = RateLimitedWarning(logger: logger)
             while var batch = await records.next() {
-                await waitForRoomInBuffer()
+                guard await makeRoom(for: batch, warning: &overflowWarning) else { continue }
                 // Disk trouble (full, read-only) blocks here, and so holds back senders: what was not
                 // written is retried, never dropped, and what was written is not written again.
                 while true {
@@ -143,17 +147,43 @@ final class S3Output: PipelineOutput {
         sealedBell.finish()
     }
 
-    /// `total_limit_size`, as `overflow_action block`: input waits while the buffer is full.
-    private func waitForRoomInBuffer() async {
+    /// Applies `overflow_action` while the buffer holds `total_limit_size` bytes or more: `block` waits
+    /// for uploads to make room (input is held back, TCP senders slow down), `drop_oldest_chunk`
+    /// discards the oldest sealed chunks, `throw_exception` refuses the batch. Returns whether to
+    /// append `batch`. Whatever is discarded is logged and counted.
+    private func makeRoom(for batch: EncodedBatch, warning overflowWarning: inout RateLimitedWarning) async -> Bool {
         var warned = false
         while await buffer.statistics().bufferedBytes >= settings.totalLimitSize {
-            if !warned {
-                logger.warning("buffer \(settings.spool.directory) reached total_limit_size (\(settings.totalLimitSize) bytes); holding input until uploads make room")
-                warned = true
+            switch settings.overflowAction {
+            case .block:
+                if !warned {
+                    logger.warning("buffer \(settings.spool.directory) reached total_limit_size (\(settings.totalLimitSize) bytes); holding input until uploads make room")
+                    warned = true
+                }
+                try? await Task.sleep(for: .milliseconds(100))
+            case .drop_oldest_chunk:
+                do {
+                    if let dropped = try await buffer.dropOldestSealed() {
+                        overflowDropped(dropped.recordCount, cause: "drop_oldest_chunk")
+                        logger.error("buffer \(settings.spool.directory) reached total_limit_size: dropped the oldest \(dropped) (overflow_action drop_oldest_chunk)")
+                        continue
+                    }
+                } catch {
+                    logger.error("cannot drop the oldest chunk: \(error)")
+                }
+                fallthrough
+            case .throw_exception:
+                overflowDropped(batch.recordCount, cause: settings.overflowAction.rawValue)
+                overflowWarning.warn("buffer \(settings.spool.directory) reached total_limit_size (\(settings.totalLimitSize) bytes): dropping incoming records (overflow_action \(settings.overflowAction.rawValue))", frame: nil)
+                return false
             }
-            try? await Task.sleep(for: .milliseconds(100))
         }
         if warned { logger.info("buffer below total_limit_size again; taking input") }
+        return true
+    }
+
+    private func overflowDropped(_ records: Int, cause: String) {
+        Counter(label: MetricName.overflowDroppedRecords, dimensions: [("output", settings.name), ("cause", cause)]).increment(by: records)
     }
 
     private func sealExpiredChunks() async {
@@ -177,6 +207,9 @@ final class S3Output: PipelineOutput {
                     let body = try await compress(chunk)
                     try await compressed.send(CompressedObject(chunk: chunk, body: body))
                     failures = 0
+                } catch let error as SpoolError where error.code == .corrupt {
+                    logger.error("cannot read \(chunk): \(error); moving it to quarantine/")
+                    await buffer.quarantine(chunk.id, reason: error)
                 } catch {
                     failures += 1
                     guard !pastShutdownDeadline else {
@@ -199,9 +232,9 @@ final class S3Output: PipelineOutput {
     /// in memory, never the whole chunk uncompressed (unless stored uncompressed).
     private func compress(_ chunk: SealedChunk) async throws -> ByteBuffer {
         let compressor = try settings.storeAs.makeCompressor(level: settings.compressionLevel)
-        var reader = try ChunkReader(chunk)
+        var reader = ChunkReader(chunk, fileSystem: settings.spool.fileSystem)
         var body = ByteBuffer()
-        body.reserveCapacity(compressor == nil ? chunk.bodyLength : chunk.bodyLength / 6)
+        body.reserveCapacity(compressor == nil ? chunk.recordBytes : chunk.recordBytes / 6)
         var output: [UInt8] = []
         while let block = try reader.next() {
             guard let compressor else {

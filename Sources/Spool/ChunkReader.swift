@@ -1,36 +1,64 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Reads a sealed chunk's records in blocks, so a 256 MB chunk streams through the compressor
-/// without being held in memory whole.
+/// Reads a sealed chunk's records back from its segments in blocks, checking every frame's CRC, so a
+/// 256 MB chunk streams through the compressor without being held in memory whole.
 public struct ChunkReader: ~Copyable {
     public static let defaultBlockSize = 1024 * 1024
 
-    private let fd: Int32
-    private let path: String
-    private var offset: Int
-    private let end: Int
+    private let fileSystem: any SpoolFileSystem
+    private var segments: ArraySlice<String>
+    private var file: (any SpoolFile)?
+    private var offset = 0
+    /// Record bytes of the current frame not handed out yet.
+    private var pending: [UInt8] = []
+    private var pendingStart = 0
 
-    public init(_ chunk: SealedChunk) throws {
-        fd = try FileIO.open(chunk.path, flags: O_RDONLY)
-        path = chunk.path
-        offset = chunk.bodyOffset
-        end = chunk.bodyOffset + chunk.bodyLength
+    public init(_ chunk: SealedChunk, fileSystem: any SpoolFileSystem = PosixFileSystem()) {
+        self.fileSystem = fileSystem
+        self.segments = chunk.segments[...]
     }
 
     deinit {
-        close(fd)
+        file?.close()
     }
 
-    /// The next block of record bytes, or nil at the end.
+    /// The next block of record bytes (at most `blockSize`), or nil at the end.
     public mutating func next(blockSize: Int = ChunkReader.defaultBlockSize) throws -> [UInt8]? {
-        guard offset < end else { return nil }
-        let bytes = try FileIO.read(fd, count: min(blockSize, end - offset), at: offset, path: path)
-        guard !bytes.isEmpty else {
-            throw SpoolError(code: .corruptChunk, detail: "chunk is shorter than recorded", path: path)
+        var block: [UInt8] = []
+        while block.count < blockSize {
+            if pendingStart < pending.count {
+                let take = min(blockSize - block.count, pending.count - pendingStart)
+                block += pending[pendingStart..<(pendingStart + take)]
+                pendingStart += take
+                continue
+            }
+            guard let records = try nextFrameRecords() else { break }
+            pending = records
+            pendingStart = 0
         }
-        offset += bytes.count
-        return bytes
+        return block.isEmpty ? nil : block
+    }
+
+    /// The records of the next frame, opening the next segment as needed; nil after the last.
+    private mutating func nextFrameRecords() throws -> [UInt8]? {
+        while true {
+            if file == nil {
+                guard let path = segments.popFirst() else { return nil }
+                let opened = try fileSystem.open(path, writable: false, capacity: 0)
+                _ = try SegmentHeader.decode(try opened.read(SegmentHeader.length, at: 0))
+                file = opened
+                offset = SegmentHeader.length
+            }
+            guard let current = file else { return nil }
+            switch try Frame.read(current, at: offset) {
+            case .frame(let payload, let next):
+                offset = next
+                let header = try BatchHeader.decode(payload)
+                return Array(payload[header.encodedLength...])
+            case .end:
+                current.close()
+                file = nil
+            case .damaged(let reason):
+                throw SpoolError(code: .corrupt, detail: reason, path: current.path)
+            }
+        }
     }
 }

@@ -1,46 +1,79 @@
 import CivilTime
 import Logging
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// The partition buffer: one open chunk per (tag, time slice), each a file under the buffer path.
+/// The partition buffer: a write-ahead log of segment files under the buffer path, one open chunk per
+/// (tag, time slice).
 ///
-/// Records are appended as JSON lines; a chunk is sealed when the next batch would take it past
-/// `chunkLimitSize`, when its slice's `timekey + timekey_wait` has passed (or, without a time key, when it
-/// is `flushInterval` old), or on demand (SIGUSR1, shutdown). Sealed chunks go to the uploader and are
-/// deleted once committed. Everything is on disk, so a restart resumes where the last run stopped.
+/// Each batch's records go to their partition's chunk as one checksummed frame per partition, copied
+/// into a memory-mapped segment file and synced per the `DurabilityPolicy`. A chunk is sealed when
+/// the next records would take it past `chunkLimitSize`, when its slice's `timekey + timekey_wait` has
+/// passed (or, without a time key, when it is `flushInterval` old), or on demand (SIGUSR1, shutdown).
+/// The chunk journal records every chunk's opening, sealing and commit, so a restart resumes exactly
+/// where the last run stopped: see `recover()`.
 public actor PartitionBuffer {
     public let configuration: SpoolConfiguration
-    private let logger: Logger
-    private var ledger: ChunkIndexLedger
-    private var open: [PartitionKey: OpenChunk] = [:]
+    let logger: Logger
+    let fileSystem: any SpoolFileSystem
+    var journal: ChunkJournal
+    var open: [PartitionKey: OpenChunk] = [:]
     /// Sealed chunks not yet committed, by id.
-    private var sealed: [ChunkID: SealedChunk] = [:]
+    var sealed: [ChunkID: SealedChunk] = [:]
     /// Sealed chunks given to the uploader and not yet committed or released.
     private var handedOut: Set<ChunkID> = []
     /// Record bytes on disk, open and sealed, kept as they change: read for every batch.
-    private var bufferedBytes = 0
+    var bufferedBytes = 0
 
-    private struct OpenChunk {
-        var header: ChunkHeader
-        var path: String
-        var fd: Int32
-        var size: Int
-        var recordCount: Int
+    // Durability: batches appended, and how many of them are synced as the policy wants.
+    private var appendedBatches: UInt64 = 0
+    private var durableBatches: UInt64 = 0
+    private var durabilityWaiters: [(batch: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+    /// Segments with frames written but not synced (interval and none policies).
+    private var unsynced: [ObjectIdentifier: FrameWriter] = [:]
+    private var syncTask: Task<Void, Never>?
+    private var syncFailing = false
+
+    final class OpenChunk {
+        let id: ChunkID
+        let key: PartitionKey
+        let index: Int
+        let createdAt: Int64
+        var segments: [String]
+        var writer: FrameWriter
+        var recordBytes = 0
+        var recordCount = 0
+
+        init(id: ChunkID, key: PartitionKey, index: Int, createdAt: Int64, segments: [String], writer: FrameWriter) {
+            self.id = id
+            self.key = key
+            self.index = index
+            self.createdAt = createdAt
+            self.segments = segments
+            self.writer = writer
+        }
     }
 
     public init(configuration: SpoolConfiguration, logger: Logger) async throws {
         self.configuration = configuration
         self.logger = logger
-        try FileIO.makeDirectories(configuration.directory)
-        self.ledger = try ChunkIndexLedger(directory: configuration.directory)
+        self.fileSystem = configuration.fileSystem
+        try fileSystem.makeDirectory(configuration.directory)
+        self.journal = try Self.openJournal(configuration: configuration, logger: logger)
         try recover()
     }
 
     deinit {
-        for chunk in open.values { close(chunk.fd) }
+        // The files close themselves as they are released.
+        syncTask?.cancel()
+    }
+
+    /// Syncs what is pending and closes the files; the buffer is not used afterwards.
+    public func close() {
+        syncTask?.cancel()
+        syncTask = nil
+        syncPending()
+        for chunk in open.values { chunk.writer.file.close() }
+        open.removeAll()
+        journal.close()
     }
 
     // MARK: - Appending
@@ -59,10 +92,13 @@ public actor PartitionBuffer {
             let part = batch.parts[key]!
             var written = 0
             do {
-                try append(part.lines, to: key, written: &written, sealed: &sealedNow)
+                try append(part, to: key, written: &written, sealed: &sealedNow)
             } catch {
                 var remaining = EncodedBatch()
-                remaining.parts[key] = EncodedBatch.Part(lines: Array(part.lines[written...]))
+                var rest = EncodedBatch.Part(lines: Array(part.lines[written...]))
+                rest.earliest = part.earliest
+                rest.latest = part.latest
+                remaining.parts[key] = rest
                 for later in keys[(position + 1)...] {
                     remaining.parts[later] = batch.parts[later]
                 }
@@ -70,103 +106,182 @@ public actor PartitionBuffer {
                 throw AppendFailure(underlying: underlying, remaining: remaining, sealed: sealedNow)
             }
         }
+        appendedBatches += 1
+        switch configuration.durability {
+        case .everyBatch, .operatingSystem:
+            durableBatches = appendedBatches
+        case .interval(let interval):
+            startSyncTask(every: interval)
+        }
         return sealedNow
     }
 
-    /// Appends whole records of `lines` from `written` on, advancing `written` past what is on disk.
-    private func append(_ lines: [UInt8], to key: PartitionKey, written: inout Int, sealed: inout [SealedChunk]) throws {
-        try lines.withUnsafeBytes { lines in
+    /// Appends whole records of `part` from `written` on, advancing `written` past what is in the log.
+    private func append(_ part: EncodedBatch.Part, to key: PartitionKey, written: inout Int, sealed: inout [SealedChunk]) throws {
+        let headLength = BatchHeader.fixedLength + key.tag.utf8.count
+        try part.lines.withUnsafeBytes { lines in
             while written < lines.count {
                 let rest = lines[written...]
-                var chunk = try openChunk(for: key)
-                let room = configuration.chunkLimitSize - (chunk.size - chunk.header.encodedLength)
-                let take = Self.prefixLength(of: rest, fitting: room, chunkIsEmpty: chunk.recordCount == 0)
-                if take == 0 {
-                    sealed.append(try seal(key))
+                let chunk = try openChunk(for: key)
+                let first = Self.firstRecordLength(rest)
+                if chunk.recordCount > 0 && chunk.recordBytes + first > configuration.chunkLimitSize {
+                    if let full = try seal(key) { sealed.append(full) }
                     continue
                 }
-                let slice = UnsafeRawBufferPointer(rebasing: rest.prefix(take))
-                do {
-                    try FileIO.writeAll(chunk.fd, slice, path: chunk.path)
-                } catch {
-                    // Leave no partial record behind: cut back to what was there. If even that fails, set
-                    // the chunk aside (closed, still `.open` on disk): the next start cuts its torn tail.
-                    do {
-                        try FileIO.truncate(chunk.fd, to: chunk.size, path: chunk.path)
-                    } catch {
-                        open.removeValue(forKey: key)
-                        close(chunk.fd)
-                        logger.error("set chunk \(chunk.header.id) aside after a failed write; it is recovered at the next start")
-                    }
-                    throw error
+                if first > chunk.writer.room - headLength {
+                    try startSegment(of: chunk, fitting: headLength + first)
+                    continue
                 }
-                chunk.size += take
+                let room = min(max(configuration.chunkLimitSize - chunk.recordBytes, first), chunk.writer.room - headLength)
+                let take = Self.prefixLength(of: rest, fitting: room)
+                let body = UnsafeRawBufferPointer(rebasing: rest.prefix(take))
+                let records = lineCount(body)
+                let head = BatchHeader(
+                    tag: key.tag, recordCount: records, timeSlice: key.timeSlice,
+                    earliest: part.earliest == .max ? 0 : part.earliest,
+                    latest: part.latest == .min ? 0 : part.latest
+                )
+                try chunk.writer.append(head: head.encoded(), body: body)
+                if case .everyBatch = configuration.durability {
+                    do {
+                        try chunk.writer.sync()
+                    } catch {
+                        chunk.writer.rollBack()
+                        throw error
+                    }
+                } else {
+                    unsynced[ObjectIdentifier(chunk.writer)] = chunk.writer
+                }
+                chunk.recordBytes += take
+                chunk.recordCount += records
                 bufferedBytes += take
-                chunk.recordCount += lineCount(slice)
-                open[key] = chunk
                 written += take
             }
         }
     }
 
-    /// How many leading bytes of `lines` to write: whole records only, at most `room` bytes, but at least
-    /// one record into an empty chunk (a record larger than the limit still has to go somewhere).
-    private static func prefixLength(of lines: Slice<UnsafeRawBufferPointer>, fitting room: Int, chunkIsEmpty: Bool) -> Int {
+    /// The bytes of the first record in `lines`, its LF included (all of them when there is no LF).
+    private static func firstRecordLength(_ lines: Slice<UnsafeRawBufferPointer>) -> Int {
+        guard let newline = lines.firstIndex(of: UInt8(ascii: "\n")) else { return lines.count }
+        return newline + 1 - lines.startIndex
+    }
+
+    /// How many leading bytes of `lines` to write: whole records only, at most `room` bytes. The
+    /// caller made sure the first record fits.
+    private static func prefixLength(of lines: Slice<UnsafeRawBufferPointer>, fitting room: Int) -> Int {
         if lines.count <= room { return lines.count }
         var end = lines.startIndex
+        let limit = lines.startIndex + room
         var index = lines.startIndex
-        let limit = lines.startIndex + max(room, 0)
-        while index < lines.endIndex {
-            if lines[index] == UInt8(ascii: "\n") {
-                if index + 1 > limit { break }
-                end = index + 1
-            }
+        while index < limit {
+            if lines[index] == UInt8(ascii: "\n") { end = index + 1 }
             index += 1
-        }
-        if end == lines.startIndex && chunkIsEmpty {
-            // The first record alone exceeds the limit.
-            let newline = lines[lines.startIndex...].firstIndex(of: UInt8(ascii: "\n")) ?? (lines.endIndex - 1)
-            return newline + 1 - lines.startIndex
         }
         return end - lines.startIndex
     }
 
     private func openChunk(for key: PartitionKey) throws -> OpenChunk {
         if let chunk = open[key] { return chunk }
-        let header = ChunkHeader(
-            id: .random(),
-            index: try ledger.take(slice: key.timeSlice),
-            timeSlice: key.timeSlice,
-            createdAt: WallClock.nanoseconds(),
-            tag: key.tag
-        )
-        let path = configuration.directory + "/" + header.id.hex + ".open"
-        let fd = try FileIO.open(path, flags: O_WRONLY | O_CREAT | O_EXCL | O_APPEND)
-        let bytes = header.encoded()
+        let id = ChunkID.random()
+        let createdAt = WallClock.nanoseconds()
+        let index = try journal.open(id, key: key, createdAt: createdAt)
+        let writer = try createSegment(chunk: id, number: 0, capacity: configuration.segmentSize)
+        let chunk = OpenChunk(id: id, key: key, index: index, createdAt: createdAt, segments: [writer.path], writer: writer)
+        open[key] = chunk
+        logger.debug("opened chunk", metadata: ["chunk_id": "\(id)", "tag": "\(key.tag)", "index": "\(index)"])
+        return chunk
+    }
+
+    /// Continues `chunk` in a new segment big enough for a frame of `frameLength` payload bytes.
+    private func startSegment(of chunk: OpenChunk, fitting frameLength: Int) throws {
+        let previous = chunk.writer
+        try previous.sync()
+        let capacity = max(configuration.segmentSize, SegmentHeader.length + Frame.headerLength + frameLength)
+        let writer = try createSegment(chunk: chunk.id, number: chunk.segments.count, capacity: capacity)
+        unsynced.removeValue(forKey: ObjectIdentifier(previous))
+        previous.file.close()
+        chunk.writer = writer
+        chunk.segments.append(writer.path)
+    }
+
+    private func createSegment(chunk: ChunkID, number: Int, capacity: Int) throws -> FrameWriter {
+        let path = configuration.directory + "/" + SegmentHeader.fileName(chunk: chunk, number: number)
+        let file = try fileSystem.create(path, capacity: capacity)
         do {
-            try FileIO.writeAll(fd, bytes, path: path)
+            let header = SegmentHeader(chunkID: chunk, number: number, createdAt: WallClock.nanoseconds(), capacity: capacity)
+            try file.grow(to: FrameWriter.grownSize(current: 0, needed: SegmentHeader.length, capacity: capacity))
+            try file.write(header.encoded(), at: 0)
+            try fileSystem.syncDirectory(configuration.directory)
         } catch {
-            close(fd)
-            try? FileIO.remove(path)
+            file.close()
+            try? fileSystem.remove(path)
             throw error
         }
-        try? FileIO.syncDirectory(configuration.directory)
-        let chunk = OpenChunk(header: header, path: path, fd: fd, size: bytes.count, recordCount: 0)
-        open[key] = chunk
-        logger.debug("opened chunk", metadata: ["chunk_id": "\(header.id)", "tag": "\(key.tag)", "index": "\(header.index)"])
-        return chunk
+        return FrameWriter(file: file, end: SegmentHeader.length, capacity: capacity, synced: false)
+    }
+
+    // MARK: - Durability
+
+    /// Returns once everything appended before the call is durable as the policy defines it: the
+    /// point where a sender may be told its records are accepted.
+    public func waitUntilDurable() async {
+        let target = appendedBatches
+        guard durableBatches < target else { return }
+        await withCheckedContinuation { continuation in
+            durabilityWaiters.append((target, continuation))
+        }
+    }
+
+    /// Syncs every segment written since the last sync (the interval policy's group commit).
+    public func syncPending() {
+        let target = appendedBatches
+        var failed = false
+        for (id, writer) in unsynced {
+            do {
+                try writer.sync()
+                unsynced.removeValue(forKey: id)
+            } catch {
+                failed = true
+                if !syncFailing {
+                    logger.error("cannot sync buffer segment \(writer.path): \(error); records appended since the last sync are not accepted until it succeeds")
+                }
+            }
+        }
+        if failed {
+            syncFailing = true
+            return
+        }
+        if syncFailing {
+            logger.info("buffer syncs succeed again")
+            syncFailing = false
+        }
+        durableBatches = target
+        let ready = durabilityWaiters.filter { $0.batch <= target }
+        durabilityWaiters.removeAll { $0.batch <= target }
+        for waiter in ready { waiter.continuation.resume() }
+    }
+
+    private func startSyncTask(every interval: Duration) {
+        guard syncTask == nil else { return }
+        syncTask = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let self else { return }
+                await self.syncPending()
+            }
+        }
     }
 
     // MARK: - Sealing
 
     /// Seals the chunks whose time is up at `now` (Unix seconds). A chunk that cannot be sealed (its
-    /// sync or rename fails) is logged and stays open, to be tried again.
+    /// sync fails) is logged and stays open, to be tried again.
     public func sealExpired(now: Int64) -> [SealedChunk] {
         let due = open.filter { key, chunk in
             if configuration.timekey > 0 {
                 return key.timeSlice + configuration.timekey + configuration.timekeyWait <= now
             }
-            return chunk.header.createdAt / 1_000_000_000 + configuration.flushInterval <= now
+            return chunk.createdAt / 1_000_000_000 + configuration.flushInterval <= now
         }
         return sealEach(due.keys.sorted(by: Self.order))
     }
@@ -180,11 +295,37 @@ public actor PartitionBuffer {
         var result: [SealedChunk] = []
         for key in keys {
             do {
-                result.append(try seal(key))
+                if let chunk = try seal(key) { result.append(chunk) }
             } catch {
                 logger.error("cannot seal the chunk of \(key): \(error); it stays open and is tried again")
             }
         }
+        return result
+    }
+
+    /// Seals the open chunk of `key`: its segments synced, then `sealed` in the journal. A chunk with
+    /// no records is discarded instead (nil).
+    func seal(_ key: PartitionKey) throws -> SealedChunk? {
+        guard let chunk = open[key] else { return nil }
+        try chunk.writer.sync()
+        guard chunk.recordCount > 0 else {
+            unsynced.removeValue(forKey: ObjectIdentifier(chunk.writer))
+            try discard(chunk.id, segments: chunk.segments)
+            chunk.writer.file.close()
+            open.removeValue(forKey: key)
+            return nil
+        }
+        let seal = JournaledChunk.Seal(segmentCount: chunk.segments.count, recordCount: chunk.recordCount, recordBytes: chunk.recordBytes)
+        try journal.record(.sealed(chunk.id, seal))
+        unsynced.removeValue(forKey: ObjectIdentifier(chunk.writer))
+        chunk.writer.file.close()
+        open.removeValue(forKey: key)
+        let result = SealedChunk(
+            id: chunk.id, key: key, index: chunk.index, segments: chunk.segments,
+            recordBytes: chunk.recordBytes, recordCount: chunk.recordCount, createdAt: chunk.createdAt
+        )
+        sealed[result.id] = result
+        logger.debug("sealed \(result)")
         return result
     }
 
@@ -210,135 +351,96 @@ public actor PartitionBuffer {
         handedOut.remove(id)
     }
 
-    /// Gives a sealed chunk the next free `%{index}` of its slice, durably (in its header), because its
+    /// Gives a sealed chunk the next free `%{index}` of its slice, durably (in the journal), because its
     /// key is taken by an object that is not its own. Returns the chunk with its new index.
     public func reindex(_ id: ChunkID) throws -> SealedChunk {
         guard var chunk = sealed[id] else {
             throw SpoolError(code: .io, detail: "chunk \(id) is not sealed here")
         }
-        let index = try ledger.take(slice: chunk.key.timeSlice)
-        let fd = try FileIO.open(chunk.path, flags: O_WRONLY)
-        defer { close(fd) }
-        try FileIO.writeAll(fd, ChunkHeader.encodedIndex(index), at: ChunkHeader.indexOffset, path: chunk.path)
-        try FileIO.sync(fd, path: chunk.path)
-        chunk.index = index
+        chunk.index = try journal.takeIndex(for: id)
         sealed[id] = chunk
         return chunk
     }
 
-    private static func oldestFirst(_ a: SealedChunk, _ b: SealedChunk) -> Bool {
-        (a.createdAt, a.index) < (b.createdAt, b.index)
+    static func oldestFirst(_ a: SealedChunk, _ b: SealedChunk) -> Bool {
+        (a.createdAt, a.index, a.id.hex) < (b.createdAt, b.index, b.id.hex)
     }
 
-    private static func order(_ a: PartitionKey, _ b: PartitionKey) -> Bool {
+    static func order(_ a: PartitionKey, _ b: PartitionKey) -> Bool {
         (a.timeSlice, a.tag) < (b.timeSlice, b.tag)
     }
 
-    private func seal(_ key: PartitionKey) throws -> SealedChunk {
-        guard let chunk = open[key] else {
-            preconditionFailure("sealing a partition without an open chunk")
-        }
-        try FileIO.sync(chunk.fd, path: chunk.path)
-        let sealedPath = configuration.directory + "/" + chunk.header.id.hex + ".sealed"
-        try FileIO.rename(chunk.path, sealedPath)
-        try FileIO.syncDirectory(configuration.directory)
-        open.removeValue(forKey: key)
-        close(chunk.fd)
-        let result = SealedChunk(
-            id: chunk.header.id,
-            key: key,
-            index: chunk.header.index,
-            path: sealedPath,
-            bodyOffset: chunk.header.encodedLength,
-            bodyLength: chunk.size - chunk.header.encodedLength,
-            recordCount: chunk.recordCount,
-            createdAt: chunk.header.createdAt
-        )
-        sealed[result.id] = result
-        logger.debug("sealed \(result)")
-        return result
-    }
+    // MARK: - Committing and dropping
 
-    // MARK: - Committing
-
-    /// The chunk is safely in the bucket: delete it.
+    /// The chunk is safely in the bucket: recorded in the journal, then its segments deleted.
     public func commit(_ id: ChunkID) throws {
         handedOut.remove(id)
+        guard let chunk = sealed[id] else { return }
+        try journal.record(.committed(id))
+        sealed.removeValue(forKey: id)
+        bufferedBytes -= chunk.recordBytes
+        removeSegments(chunk.segments)
+    }
+
+    /// Discards the oldest sealed chunk not being uploaded (`overflow_action drop_oldest_chunk`).
+    public func dropOldestSealed() throws -> SealedChunk? {
+        guard let chunk = sealed.values.filter({ !handedOut.contains($0.id) }).min(by: Self.oldestFirst) else {
+            return nil
+        }
+        try journal.record(.dropped(chunk.id))
+        sealed.removeValue(forKey: chunk.id)
+        bufferedBytes -= chunk.recordBytes
+        removeSegments(chunk.segments)
+        return chunk
+    }
+
+    /// Moves a sealed chunk whose segments turned out unreadable to `quarantine/`, out of the way.
+    public func quarantine(_ id: ChunkID, reason: any Error) {
+        handedOut.remove(id)
         guard let chunk = sealed.removeValue(forKey: id) else { return }
-        bufferedBytes -= chunk.bodyLength
-        try FileIO.remove(chunk.path)
-    }
-
-    /// What is buffered now: open chunks, sealed ones waiting, and their bytes.
-    public func statistics() -> (openChunks: Int, sealedChunks: Int, bufferedBytes: Int) {
-        (open.count, sealed.count, bufferedBytes)
-    }
-
-    // MARK: - Recovery
-
-    /// Rebuilds the buffer from the files a previous run left: open chunks are reopened for appending
-    /// (cut back to their last whole record), sealed ones wait for upload. A file that cannot be read
-    /// is moved aside to `quarantine/` with an error log, never deleted and never fatal.
-    private func recover() throws {
-        for name in try FileIO.listDirectory(configuration.directory) {
-            let isOpen = name.hasSuffix(".open")
-            guard isOpen || name.hasSuffix(".sealed") else { continue }
-            let path = configuration.directory + "/" + name
-            do {
-                try recoverChunk(at: path, isOpen: isOpen)
-            } catch {
-                quarantine(path, reason: error)
-            }
-        }
-        if !open.isEmpty || !sealed.isEmpty {
-            let stats = statistics()
-            logger.info("resumed buffer at \(configuration.directory): \(stats.openChunks) open and \(stats.sealedChunks) sealed chunks, \(stats.bufferedBytes) bytes")
-        }
-    }
-
-    private func recoverChunk(at path: String, isOpen: Bool) throws {
-        let fd = try FileIO.open(path, flags: isOpen ? O_RDWR | O_APPEND : O_RDONLY)
-        var keepOpen = false
-        defer { if !keepOpen { close(fd) } }
-        let size = try FileIO.size(fd, path: path)
-        let prefix = try FileIO.read(fd, count: min(size, ChunkHeader.fixedLength + Int(UInt16.max)), at: 0, path: path)
-        let header = try ChunkHeader.decode(prefix)
-        let body = try FileIO.read(fd, count: size - header.encodedLength, at: header.encodedLength, path: path)
-        let lastNewline = body.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
-        if lastNewline < body.count {
-            logger.warning("chunk \(header.id): cut a torn last record of \(body.count - lastNewline) bytes", metadata: ["path": "\(path)"])
-            if isOpen { try FileIO.truncate(fd, to: header.encodedLength + lastNewline, path: path) }
-        }
-        let records = lineCount(body[..<lastNewline])
-        let key = PartitionKey(tag: header.tag, timeSlice: header.timeSlice)
-        bufferedBytes += lastNewline
-        ledger.observe(slice: header.timeSlice, index: header.index)
-        if isOpen {
-            if open[key] != nil {
-                // Two open chunks for one partition: keep appending to one, seal the other.
-                let other = try seal(key)
-                logger.info("sealed extra open chunk \(other.id) for \(key)")
-            }
-            open[key] = OpenChunk(header: header, path: path, fd: fd, size: header.encodedLength + lastNewline, recordCount: records)
-            keepOpen = true
-        } else {
-            sealed[header.id] = SealedChunk(
-                id: header.id, key: key, index: header.index, path: path,
-                bodyOffset: header.encodedLength, bodyLength: lastNewline,
-                recordCount: records, createdAt: header.createdAt
-            )
-        }
-    }
-
-    private func quarantine(_ path: String, reason: any Error) {
-        let folder = configuration.directory + "/quarantine"
-        let name = path.split(separator: "/").last.map(String.init) ?? path
+        bufferedBytes -= chunk.recordBytes
         do {
-            try FileIO.makeDirectories(folder)
-            try FileIO.rename(path, folder + "/" + name)
-            logger.error("moved unreadable chunk file \(path) to \(folder)/: \(reason)")
+            try journal.record(.dropped(id))
         } catch {
-            logger.error("cannot read chunk file \(path) (\(reason)) nor move it aside (\(error)); leaving it in place")
+            logger.error("cannot record dropping chunk \(id) in the journal: \(error)")
+        }
+        for path in chunk.segments { moveToQuarantine(path, reason: reason) }
+    }
+
+    func discard(_ id: ChunkID, segments: [String]) throws {
+        try journal.record(.dropped(id))
+        removeSegments(segments)
+    }
+
+    func removeSegments(_ paths: [String]) {
+        for path in paths {
+            do {
+                try fileSystem.remove(path)
+            } catch {
+                logger.error("cannot delete buffer segment \(path): \(error); it is deleted at the next start")
+            }
         }
     }
+
+    /// What is buffered now.
+    public func statistics() -> BufferStatistics {
+        BufferStatistics(
+            openChunks: open.count, sealedChunks: sealed.count, bufferedBytes: bufferedBytes,
+            appendedBatches: appendedBatches, durableBatches: durableBatches,
+            oldestCreatedAt: (open.values.map(\.createdAt) + sealed.values.map(\.createdAt)).min()
+        )
+    }
+}
+
+/// A snapshot of a partition buffer's contents.
+public struct BufferStatistics: Sendable, Equatable {
+    public var openChunks: Int
+    public var sealedChunks: Int
+    /// Record bytes in open and sealed chunks.
+    public var bufferedBytes: Int
+    public var appendedBatches: UInt64
+    /// Batches synced as the durability policy wants: accepted.
+    public var durableBatches: UInt64
+    /// Creation time (Unix nanoseconds) of the oldest chunk not yet uploaded.
+    public var oldestCreatedAt: Int64?
 }

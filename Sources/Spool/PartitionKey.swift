@@ -56,8 +56,16 @@ public struct EncodedBatch: Sendable {
         /// Records, each a JSON object followed by LF.
         public var lines: [UInt8] = []
         public var recordCount = 0
+        /// The earliest and latest record times (Unix seconds) among the lines, when known.
+        public var earliest = Int64.max
+        public var latest = Int64.min
 
         public init() {}
+
+        public mutating func noteTime(_ time: Int64) {
+            earliest = min(earliest, time)
+            latest = max(latest, time)
+        }
 
         /// A part of the given lines, counting its records.
         public init(lines: [UInt8]) {

@@ -4,15 +4,25 @@ public struct SealedChunk: Sendable, Hashable, CustomStringConvertible {
     public var key: PartitionKey
     /// The chunk's number among the chunks of its time slice: `%{index}` in object keys.
     public var index: Int
-    public var path: String
-    /// Where the records start in the file, and how many bytes they take.
-    public var bodyOffset: Int
-    public var bodyLength: Int
+    /// Its segment files, in order.
+    public var segments: [String]
+    /// Bytes of records (JSON lines), without framing.
+    public var recordBytes: Int
     public var recordCount: Int
     /// Creation time, Unix nanoseconds.
     public var createdAt: Int64
 
+    public init(id: ChunkID, key: PartitionKey, index: Int, segments: [String], recordBytes: Int, recordCount: Int, createdAt: Int64) {
+        self.id = id
+        self.key = key
+        self.index = index
+        self.segments = segments
+        self.recordBytes = recordBytes
+        self.recordCount = recordCount
+        self.createdAt = createdAt
+    }
+
     public var description: String {
-        "chunk \(id) (\(key), index \(index), \(recordCount) records, \(bodyLength) bytes)"
+        "chunk \(id) (\(key), index \(index), \(recordCount) records, \(recordBytes) bytes)"
     }
 }

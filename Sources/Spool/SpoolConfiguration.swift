@@ -1,3 +1,27 @@
+/// When an appended record counts as accepted: after its bytes are synced to disk, which is what
+/// survives a power cut. Every policy survives a crash of Sluice itself (`kill -9`): appended bytes
+/// are in the kernel's page cache as soon as they are copied into the mapped segment.
+public enum DurabilityPolicy: Sendable, Hashable, CustomStringConvertible {
+    /// `sync_policy batch`: each batch is synced before `append` returns. Nothing accepted is lost to
+    /// a power cut; costs one `msync` per partition per batch.
+    case everyBatch
+    /// `sync_policy interval` with `sync_interval`: group commit. Batches are synced together every
+    /// interval and count as accepted then; a power cut loses at most the last interval's batches,
+    /// none of them acknowledged.
+    case interval(Duration)
+    /// `sync_policy none`: the system writes pages back when it likes (chunks are still synced when
+    /// sealed). Accepted at once; a power cut loses what the system had not written.
+    case operatingSystem
+
+    public var description: String {
+        switch self {
+        case .everyBatch: "batch"
+        case .interval(let interval): "interval \(interval)"
+        case .operatingSystem: "none"
+        }
+    }
+}
+
 /// How the partition buffer keeps chunks: Fluentd's `<buffer>` section, validated.
 public struct SpoolConfiguration: Sendable {
     /// Directory holding the chunk files (`path`).
@@ -12,6 +36,16 @@ public struct SpoolConfiguration: Sendable {
     public var chunkLimitSize: Int
     /// Without a time key, chunks are sealed this many seconds after they were opened (`flush_interval`).
     public var flushInterval: Int64
+    /// The most bytes one segment file grows to (`segment_size`, default 64 MiB). A chunk's records
+    /// span as many segments as they need.
+    public var segmentSize: Int
+    /// When appended records count as accepted (`sync_policy`, `sync_interval`).
+    public var durability: DurabilityPolicy
+    /// Where the files live: the real file system, or a test's.
+    public var fileSystem: any SpoolFileSystem
+
+    public static let defaultSegmentSize = 64 << 20
+    public static let defaultDurability = DurabilityPolicy.interval(.milliseconds(100))
 
     public init(
         directory: String,
@@ -19,7 +53,10 @@ public struct SpoolConfiguration: Sendable {
         timekeyWait: Int64 = 600,
         timekeyUTCOffset: Int64 = 0,
         chunkLimitSize: Int = 256 * 1024 * 1024,
-        flushInterval: Int64 = 60
+        flushInterval: Int64 = 60,
+        segmentSize: Int = SpoolConfiguration.defaultSegmentSize,
+        durability: DurabilityPolicy = SpoolConfiguration.defaultDurability,
+        fileSystem: any SpoolFileSystem = PosixFileSystem()
     ) {
         self.directory = directory
         self.timekey = timekey
@@ -27,6 +64,9 @@ public struct SpoolConfiguration: Sendable {
         self.timekeyUTCOffset = timekeyUTCOffset
         self.chunkLimitSize = chunkLimitSize
         self.flushInterval = flushInterval
+        self.segmentSize = max(segmentSize, SegmentHeader.length + 4096)
+        self.durability = durability
+        self.fileSystem = fileSystem
     }
 
     /// The start of the slice that holds `time` (Unix seconds).

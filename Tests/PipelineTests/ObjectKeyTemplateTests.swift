@@ -13,7 +13,7 @@ struct ObjectKeyTemplateTests {
         SealedChunk(
             id: ChunkID(high: 0x0123_4567_89ab_cdef, low: 0xfedc_ba98_7654_3210),
             key: PartitionKey(tag: tag, timeSlice: slice),
-            index: index, path: "/dev/null", bodyOffset: 0, bodyLength: 0, recordCount: 0, createdAt: 0
+            index: index, segments: [], recordBytes: 0, recordCount: 0, createdAt: 0
         )
     }
 

@@ -7,7 +7,8 @@ import Synchronization
 import Testing
 
 @testable import Pipeline
-@testable import Spool
+@testable import SluiceConfig
+import Spool
 
 /// The output stages against an in-memory object store whose answers each test chooses.
 struct S3OutputTests {
@@ -41,7 +42,10 @@ struct S3OutputTests {
 
     static let slice: Int64 = 1_795_737_600
 
-    static func settings(directory: String, chunkLimit: Int = 1 << 20) -> S3OutputSettings {
+    static func settings(
+        directory: String, chunkLimit: Int = 1 << 20, totalLimit: Int = 1 << 30,
+        overflowAction: BufferConfiguration.OverflowAction = .block
+    ) -> S3OutputSettings {
         S3OutputSettings(
             name: "test",
             byTag: true,
@@ -50,7 +54,8 @@ struct S3OutputTests {
             storeAs: .json,
             compressionLevel: nil,
             flushAtShutdown: true,
-            totalLimitSize: 1 << 30,
+            totalLimitSize: totalLimit,
+            overflowAction: overflowAction,
             checkObject: true,
             retry: RetryPolicy(initialWait: .milliseconds(10), maximumWait: .milliseconds(50))
         )
@@ -80,9 +85,10 @@ struct S3OutputTests {
         let objects = store.state.withLock { $0.objects }
         #expect(objects["syslog/2026112700_0.json"]?.body == Array("theirs".utf8), "the other writer's object is untouched")
         #expect(objects["syslog/2026112700_1.json"]?.body == Array(#"{"message":"ours"}"#.utf8) + [10])
-        // The new index is durable: the ledger will not hand out 1 again.
-        var ledger = try ChunkIndexLedger(directory: directory)
-        #expect(try ledger.take(slice: Self.slice) == 2)
+        // The new index is durable: the journal will not hand out 1 again.
+        let buffer = try await PartitionBuffer(configuration: Self.settings(directory: directory).spool, logger: Logger(label: "test"))
+        _ = try await buffer.append(Self.batch(["{}"]))
+        #expect(try #require(await buffer.sealAll().first).index == 2)
     }
 
     @Test func anObjectAlreadyHoldingThisChunkIsNotUploadedAgain() async throws {
@@ -97,7 +103,7 @@ struct S3OutputTests {
         let output = try await S3Output(settings: Self.settings(directory: directory), store: store, logger: Logger(label: "test"))
         try await Self.run(output, [])
         #expect(store.state.withLock { $0.puts } == 0)
-        #expect(!FileManager.default.fileExists(atPath: chunk.path), "committed: the chunk file is gone")
+        #expect(!FileManager.default.fileExists(atPath: chunk.segments[0]), "committed: the segment file is gone")
     }
 
     @Test func failedUploadsAreRetriedAndLandOnce() async throws {
@@ -110,6 +116,42 @@ struct S3OutputTests {
         #expect(state.puts == 4)
         #expect(state.objects.count == 1)
         #expect(state.objects.values.first?.metadata["sluice-records"] == "2")
+    }
+
+    /// With S3 stalled and the buffer at total_limit_size, `drop_oldest_chunk` makes room by discarding
+    /// the oldest sealed chunks and `throw_exception` refuses new records; both count what they drop.
+    @Test(arguments: [BufferConfiguration.OverflowAction.drop_oldest_chunk, .throw_exception])
+    func overflowActionsDropAndCount(action: BufferConfiguration.OverflowAction) async throws {
+        let directory = try temporaryDirectory()
+        let store = MemoryStore()
+        store.state.withLock { $0.blocked = true }
+        // One record per chunk (64-byte limit, ~50-byte records); the buffer holds about ten of them.
+        let output = try await S3Output(
+            settings: Self.settings(directory: directory, chunkLimit: 64, totalLimit: 500, overflowAction: action),
+            store: store, logger: Logger(label: "test"))
+        let running = Task { await output.run() }
+        for number in 0..<60 {
+            try await output.records.send(Self.batch([#"{"message":"record \#(String(format: "%03d", number)) padded"}"#]))
+        }
+        let drained = await waitUntil(timeout: .seconds(10)) { output.records.count == 0 }
+        #expect(drained, "input is not blocked")
+        store.state.withLock { $0.blocked = false }
+        output.records.finish()
+        await running.value
+
+        let stored = store.state.withLock { $0.objects.values.map { String(decoding: $0.body, as: UTF8.self) } }
+        let numbers = stored.compactMap { $0.split(separator: " ").dropFirst().first.flatMap { Int($0) } }.sorted()
+        #expect(numbers.count < 60 && numbers.count >= 8, "\(numbers.count) stored")
+        #expect(Set(numbers).count == numbers.count, "no duplicates")
+        switch action {
+        case .drop_oldest_chunk:
+            // The newest records survive; the oldest (apart from one in flight to S3) were dropped.
+            #expect(numbers.last == 59)
+        default:
+            // The oldest records survive; later ones were refused.
+            #expect(numbers.first == 0)
+            #expect(numbers == Array(0..<numbers.count))
+        }
     }
 
     /// A stalled S3 does not stop the buffer from taking records: sealed chunks wait on disk.
@@ -125,8 +167,8 @@ struct S3OutputTests {
         }
         let drained = await waitUntil(timeout: .seconds(10)) { output.records.count == 0 }
         #expect(drained, "all 200 batches taken while no upload can finish")
-        let sealedOnDisk = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".sealed") }.count
-        #expect(sealedOnDisk >= 190)
+        let segmentsOnDisk = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".seg") }.count
+        #expect(segmentsOnDisk >= 190)
 
         store.state.withLock { $0.blocked = false }
         output.records.finish()

@@ -47,42 +47,62 @@ struct PartitionBufferTests {
         for chunk in sealed {
             let lines = try #require(expected[chunk.key])
             #expect(try readRecords(chunk, blockSize: blockSize) == lines)
-            #expect(chunk.bodyLength == lines.count)
+            #expect(chunk.recordBytes == lines.count)
             #expect(chunk.recordCount == lines.filter { $0 == 0x0a }.count)
-            #expect(chunk.path.hasSuffix("/" + chunk.id.hex + ".sealed"))
-            #expect(FileManager.default.fileExists(atPath: chunk.path))
+            #expect(chunk.segments == [directory.path + "/" + chunk.id.hex + "-000000.seg"])
+            #expect(FileManager.default.fileExists(atPath: chunk.segments[0]))
         }
         // The first chunk of each slice is `_0`; a second partition in the same slice gets the next number.
         let indicesBySlice = Dictionary(grouping: sealed, by: \.key.timeSlice).mapValues { $0.map(\.index).sorted() }
         for indices in indicesBySlice.values { #expect(indices == Array(0..<indices.count)) }
-        #expect(directory.chunkFiles(suffix: ".open").isEmpty)
         #expect(await buffer.statistics().openChunks == 0)
         #expect(await buffer.pendingChunks().count == sealed.count)
     }
 
-    @Test("A chunk file's header is laid out as ChunkFile.swift documents")
-    func headerLayout() async throws {
+    @Test("A segment file is laid out as Segment.swift documents")
+    func segmentLayout() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let buffer = try await PartitionBuffer(configuration: directory.configuration(), logger: quietLogger)
         let key = PartitionKey(tag: "syslog.local0.notice", timeSlice: -3600)
         let before = Int64(Date().timeIntervalSince1970 * 1e9) - 1_000_000_000
-        _ = try await buffer.append(batch([(key, jsonLines(["x"]))]))
+        var first = EncodedBatch.Part(lines: jsonLines(["x", "y"]))
+        first.noteTime(-3500)
+        first.noteTime(-3590)
+        var firstBatch = EncodedBatch()
+        firstBatch.parts[key] = first
+        _ = try await buffer.append(firstBatch)
+        _ = try await buffer.append(batch([(key, jsonLines(["z"]))]))
         let after = Int64(Date().timeIntervalSince1970 * 1e9) + 1_000_000_000
         let chunk = try #require(try await buffer.sealAll().first)
 
-        let file = try DocumentedChunkFile.parseHeader(fileBytes(chunk.path))
-        #expect(file.magic == Array("SLCK".utf8))
-        #expect(file.version == 1)
-        #expect(file.flags == 0)
-        #expect(file.idHigh == chunk.id.high && file.idLow == chunk.id.low)
-        #expect(Int(file.index) == chunk.index)
-        #expect(file.timeSlice == -3600)
-        #expect(file.tag == key.tag)
-        #expect((before...after).contains(file.createdAt))
-        #expect(file.createdAt == chunk.createdAt)
-        #expect(file.headerLength == chunk.bodyOffset)
-        #expect(file.body == jsonLines(["x"]))
+        let segment = try DocumentedSegment.parse(fileBytes(chunk.segments[0]))
+        #expect(segment.magic == Array("SLSG".utf8))
+        #expect(segment.version == 1)
+        #expect(segment.headerLength == 64)
+        #expect(segment.idHigh == chunk.id.high && segment.idLow == chunk.id.low)
+        #expect(segment.number == 0)
+        #expect(segment.capacity == SpoolConfiguration.defaultSegmentSize)
+        #expect((before...after).contains(segment.createdAt))
+        #expect(segment.headerCRC == CRC32C.checksum(Array(try fileBytes(chunk.segments[0])[0..<48])))
+        #expect(segment.batches == [
+            .init(tag: key.tag, recordCount: 2, timeSlice: -3600, earliest: -3590, latest: -3500, records: jsonLines(["x", "y"])),
+            .init(tag: key.tag, recordCount: 1, timeSlice: -3600, earliest: 0, latest: 0, records: jsonLines(["z"])),
+        ])
+    }
+
+    @Test("CRC-32C matches the standard check values", arguments: [
+        ("123456789", UInt32(0xE306_9283)), ("", UInt32(0)), ("a", UInt32(0xC1D0_4330)),
+        (String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 3), nil),
+    ])
+    func crc32c(text: String, expected: UInt32?) {
+        let bytes = Array(text.utf8)
+        if let expected { #expect(CRC32C.checksum(bytes) == expected) }
+        // Any split gives the same checksum when continued.
+        for split in [0, 1, 7, bytes.count / 2, bytes.count] where split <= bytes.count {
+            let head = CRC32C.checksum(Array(bytes[..<split]))
+            #expect(CRC32C.checksum(Array(bytes[split...]), continuing: head) == CRC32C.checksum(bytes))
+        }
     }
 
     @Test("commit deletes the chunk file, and a restart does not bring it back")
@@ -96,8 +116,8 @@ struct PartitionBufferTests {
             let sealed = try await buffer.sealAll()
             #expect(sealed.count == 3)
             try await buffer.commit(sealed[1].id)
-            #expect(!FileManager.default.fileExists(atPath: sealed[1].path))
-            #expect(FileManager.default.fileExists(atPath: sealed[0].path))
+            #expect(!FileManager.default.fileExists(atPath: sealed[1].segments[0]))
+            #expect(FileManager.default.fileExists(atPath: sealed[0].segments[0]))
             #expect(await buffer.pendingChunks().map(\.id) == [sealed[0].id, sealed[2].id])
             // Committing twice, or an unknown chunk, is harmless.
             try await buffer.commit(sealed[1].id)
@@ -106,7 +126,7 @@ struct PartitionBufferTests {
         }
         let restarted = try await PartitionBuffer(configuration: directory.configuration(), logger: quietLogger)
         #expect(await restarted.pendingChunks().map(\.key.tag) == ["a", "c"])
-        #expect(directory.chunkFiles(suffix: ".sealed").count == 2)
+        #expect(directory.segmentFiles.count == 2)
     }
 
     @Test("Sealed chunks are pending oldest first")
@@ -168,11 +188,11 @@ struct ChunkLimitTests {
         var bodies: [[UInt8]] = []
         for chunk in sealed {
             let body = try readRecords(chunk)
-            #expect(body.count == chunk.bodyLength)
+            #expect(body.count == chunk.recordBytes)
             #expect(body.last == 0x0a, "a chunk ends at a record boundary")
             #expect(chunk.recordCount == body.filter { $0 == 0x0a }.count)
             if chunk.recordCount > 1 {
-                #expect(chunk.bodyLength <= testCase.limit, "\(chunk) exceeds the limit")
+                #expect(chunk.recordBytes <= testCase.limit, "\(chunk) exceeds the limit")
             } else {
                 #expect(chunk.recordCount == 1)
             }
@@ -185,7 +205,7 @@ struct ChunkLimitTests {
         for (i, chunk) in sealed.enumerated() {
             recordIndex += chunk.recordCount
             guard i + 1 < sealed.count else { break }
-            #expect(chunk.bodyLength + records[recordIndex].count > testCase.limit, "chunk \(i) was sealed with room left")
+            #expect(chunk.recordBytes + records[recordIndex].count > testCase.limit, "chunk \(i) was sealed with room left")
         }
         #expect(recordIndex == records.count)
         // Every chunk of one slice has its own index.

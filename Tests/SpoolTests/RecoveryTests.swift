@@ -19,7 +19,8 @@ struct RecoveryTests {
             _ = try await buffer.append(batch([(old, jsonLines(["o1", "o2"])), (current, jsonLines(["c1", "c2", "c3"]))]))
             sealedBefore = try #require(try await buffer.sealExpired(now: Self.slice + 4200).first)
             #expect(sealedBefore.key == old)
-            openID = try #require(directory.chunkFiles(suffix: ".open").first.flatMap { ChunkID(hex: $0.prefix(32)) })
+            let sealedSegment = sealedBefore.id.hex + "-000000.seg"
+            openID = try #require(directory.segmentFiles.filter { $0 != sealedSegment }.first.flatMap { ChunkID(hex: $0.prefix(32)) })
         }
         let buffer = try await PartitionBuffer(configuration: directory.configuration(), logger: quietLogger)
         let stats = await buffer.statistics()
@@ -30,7 +31,7 @@ struct RecoveryTests {
         #expect(try readRecords(sealedBefore) == jsonLines(["o1", "o2"]))
 
         _ = try await buffer.append(batch([(current, jsonLines(["c4"]))]))
-        #expect(directory.chunkFiles(suffix: ".open").count == 1, "appending reuses the recovered open chunk")
+        #expect(directory.segmentFiles.count == 2, "appending reuses the recovered open chunk")
         let resumed = try #require(try await buffer.sealAll().first)
         #expect(resumed.id == openID)
         #expect(resumed.recordCount == 4)
@@ -38,16 +39,26 @@ struct RecoveryTests {
         #expect(try readRecords(resumed) == jsonLines(["c1", "c2", "c3", "c4"]))
     }
 
-    static let tornTails: [[UInt8]] = [
-        Array(#"{"message":"tor"#.utf8),
-        [0x7b],
-        Array(repeating: 0x41, count: 5000),
-        [0x00, 0x00, 0x00, 0x00],
-        Array("\r".utf8),
+    struct TornTail: CustomStringConvertible, Sendable {
+        var description: String
+        var bytes: [UInt8]
+    }
+
+    static let tornTails: [TornTail] = [
+        TornTail(description: "length, bad CRC, part of a payload", bytes: [0x10, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef] + Array(#"{"message":"tor"#.utf8)),
+        TornTail(description: "a length past the file", bytes: [0xff, 0xff, 0xff, 0x7f]),
+        TornTail(description: "a length, the rest never written", bytes: [0x05, 0, 0, 0]),
+        TornTail(description: "5000 bytes of garbage", bytes: Array(repeating: 0x41, count: 5000)),
     ]
 
-    @Test("A torn tail on an open chunk is cut back to the last whole record", arguments: tornTails)
-    func tornTailOpen(tail: [UInt8]) async throws {
+    /// The open chunk's segment and the offset after its last whole frame.
+    static func openSegment(_ directory: TemporaryDirectory) throws -> (path: String, end: Int) {
+        let path = directory.path + "/" + (try #require(directory.segmentFiles.first))
+        return (path, try DocumentedSegment.parse(fileBytes(path)).end)
+    }
+
+    @Test("A torn write at the end of an open chunk is cut off; appends continue after the last whole frame", arguments: tornTails)
+    func tornTailOpen(tail: TornTail) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let key = PartitionKey(tag: "syslog.kern", timeSlice: Self.slice)
@@ -56,35 +67,77 @@ struct RecoveryTests {
             let buffer = try await PartitionBuffer(configuration: directory.configuration(), logger: quietLogger)
             _ = try await buffer.append(batch([(key, lines)]))
         }
-        let path = directory.path + "/" + (try #require(directory.chunkFiles(suffix: ".open").first))
-        let intactSize = try fileBytes(path).count
-        try appendToFile(path, tail)
+        let (path, end) = try Self.openSegment(directory)
+        try writeBytes(path, tail.bytes, at: end)
 
         let buffer = try await PartitionBuffer(configuration: directory.configuration(), logger: quietLogger)
-        #expect(try fileBytes(path).count == intactSize, "the torn bytes are cut from the file")
+        #expect(try DocumentedSegment.parse(fileBytes(path)).records == lines)
         #expect(await buffer.statistics().bufferedBytes == lines.count)
+        #expect(directory.names(in: "quarantine").isEmpty, "a torn tail is expected after a crash, not damage")
         _ = try await buffer.append(batch([(key, jsonLines(["third"]))]))
         let chunk = try #require(try await buffer.sealAll().first)
         #expect(chunk.recordCount == 3)
         #expect(try readRecords(chunk) == lines + jsonLines(["third"]))
     }
 
-    @Test("A torn tail on a sealed chunk is left out of its body", arguments: tornTails)
-    func tornTailSealed(tail: [UInt8]) async throws {
+    @Test("A flipped bit in a sealed chunk keeps the frames before it and copies the file to quarantine/", arguments: [0, 1, 2])
+    func damagedSealedChunk(damagedFrame: Int) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let lines = jsonLines(["first", "second"])
+        let key = PartitionKey(tag: "t", timeSlice: Self.slice)
+        let batches = [["a1", "a2"], ["b1"], ["c1", "c2", "c3"]]
         do {
             let buffer = try await PartitionBuffer(configuration: directory.configuration(), logger: quietLogger)
-            _ = try await buffer.append(batch([(PartitionKey(tag: "t", timeSlice: Self.slice), lines)]))
+            for messages in batches { _ = try await buffer.append(batch([(key, jsonLines(messages))])) }
             _ = try await buffer.sealAll()
         }
-        let path = directory.path + "/" + (try #require(directory.chunkFiles(suffix: ".sealed").first))
-        try appendToFile(path, tail)
+        let path = directory.path + "/" + (try #require(directory.segmentFiles.first))
+        var bytes = try fileBytes(path)
+        // Find the damaged frame's payload and flip one bit in its records.
+        var offset = 64
+        for _ in 0..<damagedFrame { offset += 8 + Int(DocumentedSegment.int(bytes, offset, UInt32.self)) }
+        let length = Int(DocumentedSegment.int(bytes, offset, UInt32.self))
+        bytes[offset + 8 + length - 2] ^= 0x04
+        try writeBytes(path, [bytes[offset + 8 + length - 2]], at: offset + 8 + length - 2)
+
         let buffer = try await PartitionBuffer(configuration: directory.configuration(), logger: quietLogger)
+        #expect(directory.names(in: "quarantine") == [path.split(separator: "/").last.map(String.init)!])
         let chunk = try #require(await buffer.pendingChunks().first)
-        #expect(chunk.recordCount == 2)
-        #expect(try readRecords(chunk) == lines)
+        #expect(try readRecords(chunk) == jsonLines(batches[..<damagedFrame].flatMap { $0 }))
+    }
+
+    static let unreadableSegments: [(String, @Sendable (inout [UInt8]) -> Void)] = [
+        ("bad magic", { $0[0] = 0x58 }),
+        ("version 99", { $0[4] = 99 }),
+        ("header checksum", { $0[30] ^= 1 }),
+        ("empty file", { $0 = [] }),
+        ("shorter than a header", { $0 = Array($0.prefix(20)) }),
+    ]
+
+    @Test("An unreadable segment moves to quarantine/ and start-up goes on", arguments: unreadableSegments.map(\.0))
+    func quarantineSegment(damage: String) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let kept = PartitionKey(tag: "syslog.auth", timeSlice: Self.slice)
+        let lost = PartitionKey(tag: "syslog.kern", timeSlice: Self.slice)
+        let victim: String
+        do {
+            let buffer = try await PartitionBuffer(configuration: directory.configuration(), logger: quietLogger)
+            _ = try await buffer.append(batch([(kept, jsonLines(["kept"])), (lost, jsonLines(["lost"]))]))
+            let sealed = try await buffer.sealAll()
+            victim = try #require(sealed.first { $0.key == lost }).segments[0]
+        }
+        var bytes = try fileBytes(victim)
+        try #require(Self.unreadableSegments.first { $0.0 == damage }).1(&bytes)
+        try Data(bytes).write(to: URL(fileURLWithPath: victim))
+
+        let buffer = try await PartitionBuffer(configuration: directory.configuration(), logger: quietLogger)
+        let name = String(victim.split(separator: "/").last!)
+        #expect(directory.names(in: "quarantine") == [name])
+        #expect(try fileBytes(directory.path + "/quarantine/" + name) == bytes, "moved, not changed")
+        let pending = await buffer.pendingChunks()
+        #expect(pending.map(\.key) == [kept])
+        #expect(try readRecords(try #require(pending.first)) == jsonLines(["kept"]))
     }
 
     static let unreadableFiles: [(String, [UInt8])] = {
@@ -110,8 +163,8 @@ struct RecoveryTests {
         ]
     }()
 
-    @Test("An unreadable chunk file moves to quarantine/ and start-up goes on", arguments: unreadableFiles, [".open", ".sealed"])
-    func quarantine(file: (String, [UInt8]), suffix: String) async throws {
+    @Test("An unreadable chunk file of the older format moves to quarantine/", arguments: unreadableFiles, [".open", ".sealed"])
+    func quarantineLegacy(file: (String, [UInt8]), suffix: String) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let key = PartitionKey(tag: "syslog.auth", timeSlice: Self.slice)
@@ -154,7 +207,7 @@ struct RecoveryTests {
     }
 }
 
-@Suite("Partition buffer: %{index} ledger")
+@Suite("Partition buffer: %{index} in the chunk journal")
 struct IndexLedgerTests {
     static let slice: Int64 = 1_699_999_200
 
@@ -164,7 +217,7 @@ struct IndexLedgerTests {
         _ = try await buffer.append(batch([(key, jsonLines(["r"]))]))
         let chunk = try #require(try await buffer.sealAll().first)
         try await buffer.commit(chunk.id)
-        #expect(!FileManager.default.fileExists(atPath: chunk.path))
+        #expect(!FileManager.default.fileExists(atPath: chunk.segments[0]))
         return chunk.index
     }
 
@@ -179,20 +232,28 @@ struct IndexLedgerTests {
         #expect(indices == [0, 1, 2, 3])
         #expect(try await uploadOne(directory, otherSlice) == 0, "each slice counts from 0")
         #expect(try await uploadOne(directory, key) == 4)
-        #expect(directory.chunkFiles(suffix: ".sealed").isEmpty && directory.chunkFiles(suffix: ".open").isEmpty)
-        #expect(directory.names().contains("index.ledger"))
+        #expect(directory.segmentFiles.isEmpty)
+        #expect(directory.names().contains("chunks.journal"))
     }
 
-    @Test("A torn last ledger line is ignored, and later indices are still never reused", arguments: [
-        "1699999200", "16999", "1699999200 ", "-", " ", "1699999200 x",
+    @Test("A torn journal entry is cut, and indices already used are never reused", arguments: [
+        "\u{09}\0\0\0\u{01}\u{02}\u{03}\u{04}\u{04}\0", "\u{7f}\u{7f}", String(repeating: "A", count: 100),
     ])
-    func tornLedgerLine(torn: String) async throws {
+    func tornJournalEntry(torn: String) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let key = PartitionKey(tag: "syslog.auth", timeSlice: Self.slice)
         #expect(try await uploadOne(directory, key) == 0)
         #expect(try await uploadOne(directory, key) == 1)
-        try appendToFile(directory.path + "/index.ledger", Array(torn.utf8))
+        // After the last whole entry (the journal is compacted at every start: its end is where the
+        // frames stop).
+        let path = directory.path + "/chunks.journal"
+        let bytes = try fileBytes(path)
+        var end = 16
+        while end + 8 <= bytes.count, DocumentedSegment.int(bytes, end, UInt32.self) > 0 {
+            end += 8 + Int(DocumentedSegment.int(bytes, end, UInt32.self))
+        }
+        try writeBytes(path, Array(torn.utf8), at: end)
         #expect(try await uploadOne(directory, key) == 2)
         #expect(try await uploadOne(directory, key) == 3, "index 2 was committed and must not come back")
         #expect(try await uploadOne(directory, key) == 4)

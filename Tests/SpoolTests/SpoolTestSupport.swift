@@ -25,12 +25,16 @@ struct TemporaryDirectory {
 
     func chunkFiles(suffix: String) -> [String] { names().filter { $0.hasSuffix(suffix) } }
 
+    /// Segment files, `<chunk id>-<number>.seg`.
+    var segmentFiles: [String] { chunkFiles(suffix: ".seg") }
+
     func configuration(
-        timekey: Int64 = 3600, timekeyWait: Int64 = 600, chunkLimitSize: Int = 1 << 20, flushInterval: Int64 = 60
+        timekey: Int64 = 3600, timekeyWait: Int64 = 600, chunkLimitSize: Int = 1 << 20, flushInterval: Int64 = 60,
+        segmentSize: Int = SpoolConfiguration.defaultSegmentSize, durability: DurabilityPolicy = .everyBatch
     ) -> SpoolConfiguration {
         SpoolConfiguration(
             directory: path, timekey: timekey, timekeyWait: timekeyWait, chunkLimitSize: chunkLimitSize,
-            flushInterval: flushInterval
+            flushInterval: flushInterval, segmentSize: segmentSize, durability: durability
         )
     }
 }
@@ -69,7 +73,7 @@ func readRecords(_ chunk: SealedChunk, blockSize: Int = ChunkReader.defaultBlock
         #expect(block.count <= blockSize)
         bytes += block
         blocks += 1
-        try #require(blocks <= chunk.bodyLength + 1, "reader does not end")
+        try #require(blocks <= chunk.recordBytes + 1, "reader does not end")
     }
     return bytes
 }
@@ -134,4 +138,70 @@ struct DocumentedChunkFile {
     private func le<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
         withUnsafeBytes(of: value.littleEndian) { Array($0) }
     }
+}
+
+/// A segment file read as the doc comment at the top of Segment.swift draws it (not through the code
+/// that writes it), so the format and its documentation cannot drift apart unnoticed.
+struct DocumentedSegment {
+    struct Batch: Equatable {
+        var tag: String
+        var recordCount: Int
+        var timeSlice: Int64
+        var earliest: Int64
+        var latest: Int64
+        var records: [UInt8]
+    }
+
+    var magic: [UInt8]
+    var version: UInt8
+    var headerLength: Int
+    var idHigh: UInt64
+    var idLow: UInt64
+    var number: Int
+    var createdAt: Int64
+    var capacity: Int
+    var headerCRC: UInt32
+    var batches: [Batch] = []
+    /// Offset of the first byte after the last whole frame.
+    var end: Int
+
+    static func int<T: FixedWidthInteger>(_ bytes: [UInt8], _ offset: Int, _: T.Type) -> T {
+        var value = T.zero
+        for i in 0..<MemoryLayout<T>.size { value |= T(truncatingIfNeeded: bytes[offset + i]) << (8 * i) }
+        return value
+    }
+
+    static func parse(_ bytes: [UInt8]) throws -> DocumentedSegment {
+        try #require(bytes.count >= 64)
+        var segment = DocumentedSegment(
+            magic: Array(bytes[0..<4]), version: bytes[4], headerLength: Int(int(bytes, 6, UInt16.self)),
+            idHigh: int(bytes, 8, UInt64.self), idLow: int(bytes, 16, UInt64.self), number: Int(int(bytes, 24, UInt32.self)),
+            createdAt: int(bytes, 32, Int64.self), capacity: Int(int(bytes, 40, UInt64.self)),
+            headerCRC: int(bytes, 48, UInt32.self), end: 64)
+        var offset = 64
+        while offset + 8 <= bytes.count {
+            let length = Int(int(bytes, offset, UInt32.self))
+            guard length > 0, offset + 8 + length <= bytes.count else { break }
+            let payload = Array(bytes[(offset + 8)..<(offset + 8 + length)])
+            guard CRC32C.checksum(payload) == int(bytes, offset + 4, UInt32.self) else { break }
+            let tagLength = Int(int(payload, 2, UInt16.self))
+            segment.batches.append(Batch(
+                tag: String(decoding: payload[32..<(32 + tagLength)], as: UTF8.self),
+                recordCount: Int(int(payload, 4, UInt32.self)), timeSlice: int(payload, 8, Int64.self),
+                earliest: int(payload, 16, Int64.self), latest: int(payload, 24, Int64.self),
+                records: Array(payload[(32 + tagLength)...])))
+            offset += 8 + length
+            segment.end = offset
+        }
+        return segment
+    }
+
+    var records: [UInt8] { batches.flatMap(\.records) }
+}
+
+func writeBytes(_ path: String, _ bytes: [UInt8], at offset: Int) throws {
+    let handle = try #require(FileHandle(forUpdatingAtPath: path))
+    defer { try? handle.close() }
+    try handle.seek(toOffset: UInt64(offset))
+    try handle.write(contentsOf: Data(bytes))
 }

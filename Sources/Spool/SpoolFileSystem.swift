@@ -1,0 +1,79 @@
+/// The file operations the partition buffer needs (errors thrown are `SpoolError`s), behind a protocol so tests can put faults under
+/// it: short writes, a full disk, a failing fsync, torn tails after a crash, flipped bits.
+///
+/// `PosixFileSystem` is the real one: files are mapped into memory and written through the mapping.
+public protocol SpoolFileSystem: Sendable {
+    func makeDirectory(_ path: String) throws
+    /// The names in `directory`, sorted; none for `.` and `..`.
+    func list(_ directory: String) throws -> [String]
+    func rename(_ from: String, to: String) throws
+    /// Removes a file; a file that is not there is not an error.
+    func remove(_ path: String) throws
+    /// Makes creations, renames and removals in `directory` survive a power cut.
+    func syncDirectory(_ path: String) throws
+    /// Creates a new, empty file (failing if one exists) that can grow to `capacity` bytes.
+    func create(_ path: String, capacity: Int) throws -> any SpoolFile
+    /// Opens an existing file; writable ones can grow to `capacity` bytes (at least their size).
+    func open(_ path: String, writable: Bool, capacity: Int) throws -> any SpoolFile
+}
+
+/// An open file of the buffer. Writes land within `size`: a file grows by `grow(to:)`, which reserves
+/// the disk space first, so a full disk shows up there as an error and never in the middle of a write.
+public protocol SpoolFile: AnyObject {
+    var path: String { get }
+    /// The file's length: space reserved, written or not (never-written bytes read as zero).
+    var size: Int { get }
+    /// Reserves space up to `size` bytes (no more than the capacity the file was opened with).
+    func grow(to size: Int) throws
+    /// Cuts the file to `size` bytes.
+    func truncate(to size: Int) throws
+    /// Writes `bytes` at `offset`; `offset + bytes.count` must be within `size`.
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws
+    /// Up to `count` bytes from `offset`; fewer only at the end of the file.
+    func read(_ count: Int, at offset: Int) throws -> [UInt8]
+    /// Makes every write so far durable (msync/fsync). After a failure nothing written since the last
+    /// successful sync may be assumed on disk.
+    func sync() throws
+    /// Tells the system the bytes before `offset` will not be written again soon (they may leave memory).
+    func release(before offset: Int)
+    func close()
+}
+
+extension SpoolFile {
+    func write(_ bytes: [UInt8], at offset: Int) throws {
+        try bytes.withUnsafeBytes { try write($0, at: offset) }
+    }
+
+    func readAll() throws -> [UInt8] {
+        try read(size, at: 0)
+    }
+}
+
+/// Errors of the partition buffer.
+public struct SpoolError: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+        public var description: String { name }
+
+        public static let io = Code("I/O error")
+        public static let noSpace = Code("no space left on device")
+        public static let corrupt = Code("corrupt buffer file")
+        public static let unsupportedVersion = Code("unsupported buffer format version")
+        public static let bufferFull = Code("buffer full")
+    }
+
+    public var code: Code
+    public var detail: String
+    public var path: String?
+
+    public init(code: Code, detail: String, path: String? = nil) {
+        self.code = code
+        self.detail = detail
+        self.path = path
+    }
+
+    public var description: String {
+        "\(code): \(detail)" + (path.map { " (\($0))" } ?? "")
+    }
+}
