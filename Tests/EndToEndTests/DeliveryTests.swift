@@ -122,8 +122,8 @@ struct DeliveryTests {
         try SyslogSender.sendTCP(port: port, Self.numberedStream(count: 1000))
         #expect(await first.stop() == 0, "\(first.child.output)")
         #expect(objects(in: directory + "/bucket").isEmpty, "nothing uploaded before the chunk is due")
-        let chunkFiles = try FileManager.default.contentsOfDirectory(atPath: directory + "/buffer").filter { $0.hasSuffix(".open") }
-        #expect(chunkFiles.count == 1)
+        let segments = try FileManager.default.contentsOfDirectory(atPath: directory + "/buffer").filter { $0.hasSuffix(".seg") }
+        #expect(segments.count == 1, "one open chunk, in one segment")
 
         let second = try await SluiceRun(config: config, directory: directory, listeners: 1)
         try SyslogSender.sendTCP(port: port, Self.numberedStream(count: 500, from: 1000))

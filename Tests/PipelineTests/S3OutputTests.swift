@@ -140,7 +140,8 @@ struct S3OutputTests {
         await running.value
 
         let stored = store.state.withLock { $0.objects.values.map { String(decoding: $0.body, as: UTF8.self) } }
-        let numbers = stored.compactMap { $0.split(separator: " ").dropFirst().first.flatMap { Int($0) } }.sorted()
+        let numbers = stored.flatMap { $0.split(separator: "\n") }
+            .compactMap { $0.split(separator: " ").dropFirst().first.flatMap { Int($0) } }.sorted()
         #expect(numbers.count < 60 && numbers.count >= 8, "\(numbers.count) stored")
         #expect(Set(numbers).count == numbers.count, "no duplicates")
         switch action {

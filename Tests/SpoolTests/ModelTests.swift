@@ -109,7 +109,7 @@ struct ModelRun {
         for _ in 0..<5 {
             do {
                 _ = try await buffer.append(attempt)
-                    for (key, records) in added { note(appended: records, to: key) }
+                for (key, records) in added { note(appended: records, to: key) }
                 return
             } catch {
                 log.append("failed: \(error.underlying.code)")
