@@ -123,7 +123,7 @@ let package = Package(
         // Real components for tests: a loopback S3 server, a private rsyslogd, the sluice binary.
         .target(
             name: "TestSupport",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: ["Spool", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport"
         ),
 
@@ -142,7 +142,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SpoolTests",
-            dependencies: ["Spool", "SyslogProtocol", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Spool", "SyslogProtocol", "TestSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/SpoolTests"
         ),
         .testTarget(
@@ -160,7 +160,7 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: [
-                "Pipeline", "Spool", "Ingest", "SyslogProtocol", "CivilTime", "S3", "Codec",
+                "Pipeline", "Spool", "Ingest", "SyslogProtocol", "CivilTime", "S3", "Codec", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

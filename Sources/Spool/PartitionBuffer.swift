@@ -184,8 +184,17 @@ public actor PartitionBuffer {
         if let chunk = open[key] { return chunk }
         let id = ChunkID.random()
         let createdAt = WallClock.nanoseconds()
-        let index = try journal.open(id, key: key, createdAt: createdAt)
+        // The segment first: while the disk is full this fails without using up an index. A segment
+        // whose opening never reached the journal holds no frames, and recovery deletes it.
         let writer = try createSegment(chunk: id, number: 0, capacity: configuration.segmentSize)
+        let index: Int
+        do {
+            index = try journal.open(id, key: key, createdAt: createdAt)
+        } catch {
+            writer.file.close()
+            try? fileSystem.remove(writer.path)
+            throw error
+        }
         let chunk = OpenChunk(id: id, key: key, index: index, createdAt: createdAt, segments: [writer.path], writer: writer)
         open[key] = chunk
         logger.debug("opened chunk", metadata: ["chunk_id": "\(id)", "tag": "\(key.tag)", "index": "\(index)"])

@@ -5,6 +5,7 @@ import NIOCore
 import S3
 import Synchronization
 import Testing
+import TestSupport
 
 @testable import Pipeline
 @testable import SluiceConfig
@@ -116,6 +117,42 @@ struct S3OutputTests {
         #expect(state.puts == 4)
         #expect(state.objects.count == 1)
         #expect(state.objects.values.first?.metadata["sluice-records"] == "2")
+    }
+
+    /// A full disk holds input back (as `block` does) with one error in the log, and Sluice carries on
+    /// by itself once space returns: every record lands once.
+    @Test func aFullDiskHoldsInputWithOneErrorAndRecoversByItself() async throws {
+        let fileSystem = SimulatedFileSystem()
+        let logs = CapturedLogs()
+        let store = MemoryStore()
+        var settings = Self.settings(directory: "/buffer")
+        settings.spool.fileSystem = fileSystem
+        settings.spool.durability = .everyBatch
+        let output = try await S3Output(settings: settings, store: store, logger: logs.logger)
+        fileSystem.faults.diskFull = true
+        let running = Task { await output.run() }
+        let sending = Task {
+            for number in 0..<40 { try await output.records.send(Self.batch([#"{"n":\#(number)}"#])) }
+        }
+        let failing = await waitUntil(timeout: .seconds(20)) {
+            !logs.messages(at: .error).isEmpty && output.records.count > 0
+        }
+        #expect(failing, "input waits while the disk is full")
+        try await Task.sleep(for: .milliseconds(300))  // several more attempts, none logged
+        #expect(store.state.withLock { $0.objects.isEmpty })
+        #expect(logs.messages(at: .error).filter { $0.contains("cannot write to buffer") }.count == 1)
+        #expect(logs.messages(at: .error).first { $0.contains("cannot write to buffer") }?.contains("no space left on device") == true)
+
+        fileSystem.faults.diskFull = false
+        try await sending.value
+        output.records.finish()
+        await running.value
+        let objects = store.state.withLock { $0.objects }
+        #expect(objects.count == 1)
+        let lines = objects.values.flatMap { String(decoding: $0.body, as: UTF8.self).split(separator: "\n") }
+        #expect(lines == (0..<40).map { #"{"n":\#($0)}"#[...] })
+        #expect(objects.keys.first == "syslog/2026112700_0.json", "no index was used up while the disk was full")
+        #expect(logs.messages(at: .info).contains { $0.contains("buffer writes succeed again") })
     }
 
     /// With S3 stalled and the buffer at total_limit_size, `drop_oldest_chunk` makes room by discarding

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Spool
+import TestSupport
 import Testing
 
 /// Model-based tests: seeded random sequences of appends, syncs, seals, uploads, injected disk faults

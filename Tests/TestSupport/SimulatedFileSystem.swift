@@ -9,7 +9,7 @@ import Synchronization
 ///
 /// Creations, renames and removals are durable at once (a journaling file system with the directory
 /// synced, which the buffer does).
-final class SimulatedFileSystem: SpoolFileSystem, @unchecked Sendable {
+public final class SimulatedFileSystem: SpoolFileSystem, @unchecked Sendable {
     struct Node: Sendable {
         var data: [UInt8] = []
         var durable: [UInt8] = []
@@ -18,12 +18,15 @@ final class SimulatedFileSystem: SpoolFileSystem, @unchecked Sendable {
     }
 
     /// Faults for the next operations; each fires once.
-    struct Faults {
-        var noSpaceOnGrow = false
+    public struct Faults: Sendable {
+        public var noSpaceOnGrow = false
         /// The next write stops after this many bytes and fails.
-        var shortWrite: Int?
-        var failSync = false
-        var any: Bool { noSpaceOnGrow || shortWrite != nil || failSync }
+        public var shortWrite: Int?
+        public var failSync = false
+        /// Every reservation fails until this is cleared: a full disk.
+        public var diskFull = false
+
+        public init() {}
     }
 
     /// Paths name inodes, so an open file survives a rename of its path, as on a real file system.
@@ -36,7 +39,9 @@ final class SimulatedFileSystem: SpoolFileSystem, @unchecked Sendable {
 
     private let state = Mutex(State())
 
-    var faults: Faults {
+    public init() {}
+
+    public var faults: Faults {
         get { state.withLock { $0.faults } }
         set { state.withLock { $0.faults = newValue } }
     }
@@ -46,7 +51,7 @@ final class SimulatedFileSystem: SpoolFileSystem, @unchecked Sendable {
 
     /// A power cut: every file keeps its durable bytes plus an ordered prefix of its unsynced writes,
     /// the last of them cut at a random length.
-    func crash(using random: inout some RandomNumberGenerator) {
+    public func crash(using random: inout some RandomNumberGenerator) {
         state.withLock { state in
             for (inode, var node) in state.nodes {
                 var bytes = node.durable
@@ -70,11 +75,11 @@ final class SimulatedFileSystem: SpoolFileSystem, @unchecked Sendable {
         }
     }
 
-    func makeDirectory(_ path: String) throws {
+    public func makeDirectory(_ path: String) throws {
         // Directories are implied by the paths in them.
     }
 
-    func list(_ directory: String) throws -> [String] {
+    public func list(_ directory: String) throws -> [String] {
         state.withLock { state in
             let prefix = directory + "/"
             return state.paths.keys.filter { $0.hasPrefix(prefix) && !$0.dropFirst(prefix.count).contains("/") }
@@ -82,7 +87,7 @@ final class SimulatedFileSystem: SpoolFileSystem, @unchecked Sendable {
         }
     }
 
-    func rename(_ from: String, to: String) throws {
+    public func rename(_ from: String, to: String) throws {
         try state.withLock { state in
             guard let inode = state.paths.removeValue(forKey: from) else {
                 throw SpoolError(code: .io, detail: "rename: no such file", path: from)
@@ -92,15 +97,15 @@ final class SimulatedFileSystem: SpoolFileSystem, @unchecked Sendable {
         }
     }
 
-    func remove(_ path: String) throws {
+    public func remove(_ path: String) throws {
         state.withLock { state in
             if let inode = state.paths.removeValue(forKey: path) { state.nodes.removeValue(forKey: inode) }
         }
     }
 
-    func syncDirectory(_ path: String) throws {}
+    public func syncDirectory(_ path: String) throws {}
 
-    func create(_ path: String, capacity: Int) throws -> any SpoolFile {
+    public func create(_ path: String, capacity: Int) throws -> any SpoolFile {
         let inode = try state.withLock { state in
             guard state.paths[path] == nil else { throw SpoolError(code: .io, detail: "create: file exists", path: path) }
             let inode = state.nextInode
@@ -112,7 +117,7 @@ final class SimulatedFileSystem: SpoolFileSystem, @unchecked Sendable {
         return SimulatedFile(fileSystem: self, inode: inode, path: path, capacity: capacity)
     }
 
-    func open(_ path: String, writable: Bool, capacity: Int) throws -> any SpoolFile {
+    public func open(_ path: String, writable: Bool, capacity: Int) throws -> any SpoolFile {
         guard let inode = inode(path), let node = node(inode) else { throw SpoolError(code: .io, detail: "open: no such file", path: path) }
         return SimulatedFile(fileSystem: self, inode: inode, path: path, capacity: max(capacity, node.data.count))
     }
@@ -142,7 +147,7 @@ final class SimulatedFile: SpoolFile {
 
     func grow(to size: Int) throws {
         try fileSystem.update(inode) { node, faults in
-            if faults.noSpaceOnGrow {
+            if faults.noSpaceOnGrow || faults.diskFull {
                 faults.noSpaceOnGrow = false
                 throw SpoolError(code: .noSpace, detail: "reserve: no space left on device (injected)", path: path)
             }
