@@ -9,6 +9,7 @@ let package = Package(
     dependencies: [
         .package(name: "sluice", path: "../"),
         .package(url: "https://github.com/ordo-one/package-benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .executableTarget(
@@ -19,6 +20,16 @@ let package = Package(
                 .product(name: "Codec", package: "sluice"),
             ],
             path: "Benchmarks/ParserBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
+        .executableTarget(
+            name: "SpoolBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "Spool", package: "sluice"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/SpoolBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
     ],

@@ -135,7 +135,8 @@ public actor PartitionBuffer {
                 let room = min(max(configuration.chunkLimitSize - chunk.recordBytes, first), chunk.writer.room - headLength)
                 let take = Self.prefixLength(of: rest, fitting: room)
                 let body = UnsafeRawBufferPointer(rebasing: rest.prefix(take))
-                let records = lineCount(body)
+                // The whole part in one frame (the usual case): its count is known, no need to scan.
+                let records = take == lines.count ? part.recordCount : lineCount(body)
                 let head = BatchHeader(
                     tag: key.tag, recordCount: records, timeSlice: key.timeSlice,
                     earliest: part.earliest == .max ? 0 : part.earliest,
