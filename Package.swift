@@ -60,11 +60,14 @@ let package = Package(
             path: "Sources/S3"
         ),
 
-        // Partition buffer: chunk files keyed by tag and time slice.
+        // CRC-32C in hardware (SSE 4.2, arm64 CRC), for the segment log's frames; Spool falls back to a table.
+        .target(name: "CCRC32C", path: "Sources/CCRC32C"),
+
+        // Partition buffer: the write-ahead segment log, chunks keyed by tag and time slice.
         .target(
             name: "Spool",
             dependencies: [
-                "SyslogProtocol", "CivilTime",
+                "SyslogProtocol", "CivilTime", "CCRC32C",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Spool"

@@ -30,15 +30,16 @@ public struct ChunkReader: ~Copyable {
                 pendingStart += take
                 continue
             }
-            guard let records = try nextFrameRecords() else { break }
-            pending = records
-            pendingStart = 0
+            guard let (payload, recordsStart) = try nextFrame() else { break }
+            pending = payload
+            pendingStart = recordsStart
         }
         return block.isEmpty ? nil : block
     }
 
-    /// The records of the next frame, opening the next segment as needed; nil after the last.
-    private mutating func nextFrameRecords() throws -> [UInt8]? {
+    /// The payload of the next frame and where its records start in it, opening the next segment as
+    /// needed; nil after the last.
+    private mutating func nextFrame() throws -> ([UInt8], Int)? {
         while true {
             if file == nil {
                 guard let path = segments.popFirst() else { return nil }
@@ -52,7 +53,7 @@ public struct ChunkReader: ~Copyable {
             case .frame(let payload, let next):
                 offset = next
                 let header = try BatchHeader.decode(payload)
-                return Array(payload[header.encodedLength...])
+                return (payload, header.encodedLength)
             case .end:
                 current.close()
                 file = nil

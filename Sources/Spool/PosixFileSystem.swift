@@ -159,22 +159,21 @@ final class MappedFile: SpoolFile {
 
     func sync() throws {
         guard let base, dirtyStart < dirtyEnd else { return }
+        // Files are written front to back: whole pages before the last one written are done. Unmapping
+        // them first (their dirty state passes to the page cache) keeps them out of the resident set
+        // and spares the write-back the per-page write-protect and TLB shootdowns it does on pages
+        // still mapped; the data stays in the page cache, and the msync below writes it out.
+        let done = dirtyEnd / Self.pageSize * Self.pageSize
+        if done > releasedEnd {
+            madvise(base + releasedEnd, done - releasedEnd, MADV_DONTNEED)
+            releasedEnd = done
+        }
         let start = dirtyStart - dirtyStart % Self.pageSize
         guard msync(base + start, dirtyEnd - start, MS_SYNC) == 0 else {
             throw SpoolError.failure("msync", path: path)
         }
         dirtyStart = .max
         dirtyEnd = 0
-    }
-
-    func release(before offset: Int) {
-        guard let base else { return }
-        // Only whole pages already synced: MADV_DONTNEED drops them from this process's resident set;
-        // the data stays in the page cache and on disk.
-        let end = min(offset, dirtyStart) / Self.pageSize * Self.pageSize
-        guard end > releasedEnd else { return }
-        madvise(base + releasedEnd, end - releasedEnd, MADV_DONTNEED)
-        releasedEnd = end
     }
 }
 

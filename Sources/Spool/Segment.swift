@@ -247,7 +247,6 @@ final class FrameWriter {
             throw error
         }
         syncedEnd = target
-        file.release(before: target)
     }
 
     private static let zeroLength = [UInt8](repeating: 0, count: Frame.headerLength)

@@ -34,8 +34,6 @@ public protocol SpoolFile: AnyObject {
     /// Makes every write so far durable (msync/fsync). After a failure nothing written since the last
     /// successful sync may be assumed on disk.
     func sync() throws
-    /// Tells the system the bytes before `offset` will not be written again soon (they may leave memory).
-    func release(before offset: Int)
     func close()
 }
 

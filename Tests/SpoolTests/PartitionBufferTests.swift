@@ -98,6 +98,7 @@ struct PartitionBufferTests {
     func crc32c(text: String, expected: UInt32?) {
         let bytes = Array(text.utf8)
         if let expected { #expect(CRC32C.checksum(bytes) == expected) }
+        #expect(bytes.withUnsafeBytes { CRC32C.software($0) } == CRC32C.checksum(bytes), "hardware and table agree")
         // Any split gives the same checksum when continued.
         for split in [0, 1, 7, bytes.count / 2, bytes.count] where split <= bytes.count {
             let head = CRC32C.checksum(Array(bytes[..<split]))

@@ -205,6 +205,5 @@ final class SimulatedFile: SpoolFile {
         }
     }
 
-    func release(before offset: Int) {}
     func close() {}
 }
