@@ -264,12 +264,14 @@ final class S3Output: PipelineOutput {
         var chunk = object.chunk
         var failures = 0
         while true {
-            let key = settings.keyTemplate.key(for: chunk)
+            let key = chunk.objectKey ?? settings.keyTemplate.key(for: chunk)
             guard !pastShutdownDeadline else {
                 logger.warning("leaving \(key) for the next start: the shutdown deadline has passed")
                 return
             }
             do {
+                // Recorded before the first byte is sent: a restart uploads to this key again.
+                chunk = try await buffer.beginUpload(chunk.id, key: key)
                 if settings.checkObject, let existing = try await store.headObject(key: key, logger: logger) {
                     if existing.metadata[Self.chunkIDMetadata] == chunk.id.hex {
                         // Uploaded before, but the answer (or the commit) was lost.

@@ -18,10 +18,15 @@ import CivilTime
 //     4 committed    chunk id (16)          the chunk is in the bucket; its segments may be deleted
 //     5 dropped      chunk id (16)          discarded (overflow_action drop_oldest_chunk)
 //     6 next index   time slice (8) | next index (4)   (written when the journal is compacted)
+//     7 uploading    chunk id (16) | key length (2) | object key, UTF-8
 //
 // Each entry is appended and synced before what it records happens: `opened` before the chunk's
 // first segment exists, so `%{index}` numbers are never handed out twice, also after a restart;
-// `sealed` once the chunk's segments are synced; `committed` before its segments are deleted. When
+// `sealed` once the chunk's segments are synced; `uploading` with the object key before the first
+// byte goes to the bucket, so that a restart, even with another key template or host name, writes
+// the same key again; `committed` before its segments are deleted. Every entry is harmless should it
+// reach the disk although its sync reported a failure (the caller then treats the step as not done
+// and does it again, or finds it done at the next start). When
 // dead entries dominate, the journal is rewritten with the live ones (a new file, synced, renamed).
 
 /// What the journal knows of one chunk.
@@ -30,6 +35,8 @@ struct JournaledChunk: Equatable, Sendable {
     var index: Int
     var createdAt: Int64
     var seal: Seal?
+    /// The object key its upload began under, if it began.
+    var objectKey: String?
 
     struct Seal: Equatable, Sendable {
         var segmentCount: Int
@@ -46,6 +53,7 @@ enum JournalEntry: Equatable {
     case committed(ChunkID)
     case dropped(ChunkID)
     case nextIndex(slice: Int64, index: Int)
+    case uploading(ChunkID, key: String)
 
     func encoded() -> [UInt8] {
         var bytes: [UInt8] = []
@@ -82,6 +90,11 @@ enum JournalEntry: Equatable {
             bytes.append(6)
             appendLittleEndian(slice, to: &bytes)
             appendLittleEndian(UInt32(index), to: &bytes)
+        case .uploading(let chunk, let key):
+            bytes.append(7)
+            id(chunk)
+            appendLittleEndian(UInt16(key.utf8.count), to: &bytes)
+            bytes.append(contentsOf: key.utf8)
         }
         return bytes
     }
@@ -122,6 +135,14 @@ enum JournalEntry: Equatable {
         case 6:
             try need(13)
             return .nextIndex(slice: readLittleEndian(bytes, at: 1, as: Int64.self), index: Int(readLittleEndian(bytes, at: 9, as: UInt32.self)))
+        case 7:
+            try need(19)
+            let keyLength = Int(readLittleEndian(bytes, at: 17, as: UInt16.self))
+            try need(19 + keyLength)
+            guard let key = String(validating: bytes[19..<(19 + keyLength)], as: UTF8.self) else {
+                throw SpoolError(code: .corrupt, detail: "journal entry with an object key that is not UTF-8")
+            }
+            return .uploading(id(), key: key)
         default:
             throw SpoolError(code: .corrupt, detail: "unknown journal entry kind \(bytes[0])")
         }
@@ -154,12 +175,15 @@ struct ChunkJournal {
                 chunks[chunk]?.seal = seal
             case .reindexed(let chunk, let index):
                 chunks[chunk]?.index = index
+                chunks[chunk]?.objectKey = nil
                 if let key = chunks[chunk]?.key { observe(slice: key.timeSlice, index: index) }
             case .committed(let chunk), .dropped(let chunk):
                 chunks.removeValue(forKey: chunk)
                 finished.insert(chunk)
             case .nextIndex(let slice, let index):
                 nextIndex[slice] = max(nextIndex[slice] ?? 0, index)
+            case .uploading(let chunk, let key):
+                chunks[chunk]?.objectKey = key
             }
         }
 
@@ -256,7 +280,7 @@ struct ChunkJournal {
             throw error
         }
         switch entry {
-        case .committed, .dropped, .reindexed, .sealed: deadEntries += 1
+        case .committed, .dropped, .reindexed, .sealed, .uploading: deadEntries += 1
         default: break
         }
         state.apply(entry)
@@ -283,6 +307,7 @@ struct ChunkJournal {
         for (id, chunk) in chunks.sorted(by: { ($0.value.createdAt, $0.key.hex) < ($1.value.createdAt, $1.key.hex) }) {
             entries.append(.opened(id, chunk.key, index: chunk.index, createdAt: chunk.createdAt))
             if let seal = chunk.seal { entries.append(.sealed(id, seal)) }
+            if let key = chunk.objectKey { entries.append(.uploading(id, key: key)) }
         }
         return entries
     }

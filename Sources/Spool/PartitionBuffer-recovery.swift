@@ -162,7 +162,8 @@ extension PartitionBuffer {
             }
             sealed[id] = SealedChunk(
                 id: id, key: known.key, index: known.index, segments: kept,
-                recordBytes: recordBytes, recordCount: recordCount, createdAt: known.createdAt
+                recordBytes: recordBytes, recordCount: recordCount, createdAt: known.createdAt,
+                objectKey: known.objectKey
             )
             return
         }

@@ -361,6 +361,20 @@ public actor PartitionBuffer {
         handedOut.remove(id)
     }
 
+    /// Records, before anything is sent, the object key a sealed chunk is uploaded under. A chunk
+    /// whose key is recorded already keeps it. Returns the chunk with its key.
+    public func beginUpload(_ id: ChunkID, key: String) throws -> SealedChunk {
+        guard var chunk = sealed[id] else {
+            throw SpoolError(code: .io, detail: "chunk \(id) is not sealed here")
+        }
+        if chunk.objectKey == nil {
+            try journal.record(.uploading(id, key: key))
+            chunk.objectKey = key
+            sealed[id] = chunk
+        }
+        return chunk
+    }
+
     /// Gives a sealed chunk the next free `%{index}` of its slice, durably (in the journal), because its
     /// key is taken by an object that is not its own. Returns the chunk with its new index.
     public func reindex(_ id: ChunkID) throws -> SealedChunk {
@@ -368,6 +382,7 @@ public actor PartitionBuffer {
             throw SpoolError(code: .io, detail: "chunk \(id) is not sealed here")
         }
         chunk.index = try journal.takeIndex(for: id)
+        chunk.objectKey = nil
         sealed[id] = chunk
         return chunk
     }

@@ -11,8 +11,15 @@ public struct SealedChunk: Sendable, Hashable, CustomStringConvertible {
     public var recordCount: Int
     /// Creation time, Unix nanoseconds.
     public var createdAt: Int64
+    /// The object key recorded when its upload began (by this run or an earlier one): uploads use it
+    /// again rather than a key computed anew.
+    public var objectKey: String?
 
-    public init(id: ChunkID, key: PartitionKey, index: Int, segments: [String], recordBytes: Int, recordCount: Int, createdAt: Int64) {
+    public init(
+        id: ChunkID, key: PartitionKey, index: Int, segments: [String], recordBytes: Int, recordCount: Int, createdAt: Int64,
+        objectKey: String? = nil
+    ) {
+        self.objectKey = objectKey
         self.id = id
         self.key = key
         self.index = index

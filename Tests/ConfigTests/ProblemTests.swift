@@ -96,6 +96,16 @@ import Testing
             message: "test.conf:4: bad value '70000' for 'port' in <source>: expected an integer from 0 to 65535"
         ),
         Case(
+            name: "unknown sync_policy",
+            text: Support.s3Match("", buffer: "<buffer time>\n  sync_policy always\n</buffer>\n"), code: .badValue, line: 6,
+            word: "always"
+        ),
+        Case(
+            name: "segment_size below 1 MiB",
+            text: Support.s3Match("", buffer: "<buffer time>\n  segment_size 4k\n</buffer>\n"), code: .badValue, line: 6,
+            word: "4k"
+        ),
+        Case(
             name: "timekey with a bad unit",
             text: Support.s3Match("", buffer: "<buffer time>\n  timekey 1x\n</buffer>\n"), code: .badValue, line: 6,
             word: "1x"

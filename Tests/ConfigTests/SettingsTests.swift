@@ -210,6 +210,9 @@ import Testing
                       retry_timeout 1d
                       retry_forever false
                       overflow_action drop_oldest_chunk
+                      sync_policy batch
+                      sync_interval 0.02
+                      segment_size 16m
                     </buffer>
 
                     """
@@ -237,6 +240,9 @@ import Testing
         #expect(buffer.retryTimeout == .seconds(86400))
         #expect(buffer.retryForever == false)
         #expect(buffer.overflowAction == .drop_oldest_chunk)
+        #expect(buffer.syncPolicy == .batch)
+        #expect(buffer.syncInterval == .milliseconds(20))
+        #expect(buffer.segmentSize == 16 << 20)
     }
 
     @Test func timeChunkKeyWithoutTimekeyTakesOutS3sDefault() throws {
@@ -258,6 +264,9 @@ import Testing
         #expect(buffer.flushInterval == .seconds(60))
         #expect(buffer.retryTimeout == .seconds(72 * 3600))
         #expect(buffer.overflowAction == .throw_exception)
+        #expect(buffer.syncPolicy == .interval)
+        #expect(buffer.syncInterval == .milliseconds(100))
+        #expect(buffer.segmentSize == 64 << 20)
     }
 
     @Test(arguments: [("", SystemConfiguration.LogLevel.info), ("<system>\n  log_level debug\n</system>\n", .debug)])

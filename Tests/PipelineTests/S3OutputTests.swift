@@ -76,6 +76,27 @@ struct S3OutputTests {
         await running.value
     }
 
+    /// The key an upload began under is in the journal: after a restart, even with another key
+    /// template (say `path` or the host name changed), the chunk goes to that key again.
+    @Test func anUploadResumesUnderTheKeyItBeganWith() async throws {
+        let directory = try temporaryDirectory()
+        do {
+            let buffer = try await PartitionBuffer(configuration: Self.settings(directory: directory).spool, logger: Logger(label: "test"))
+            _ = try await buffer.append(Self.batch([#"{"n":1}"#]))
+            let chunk = try #require(await buffer.sealAll().first)
+            #expect(try await buffer.beginUpload(chunk.id, key: "syslog/2026112700_0.json").objectKey == "syslog/2026112700_0.json")
+            await buffer.close()
+            // Killed here: the upload never finished.
+        }
+        let store = MemoryStore()
+        var settings = Self.settings(directory: directory)
+        settings.keyTemplate = ObjectKeyTemplate(path: "moved/", timeSliceFormat: "%Y%m%d%H", fileExtension: "json", hostname: "h")
+        let output = try await S3Output(settings: settings, store: store, logger: Logger(label: "test"))
+        try await Self.run(output, [Self.batch([#"{"n":2}"#])])
+        let keys = store.state.withLock { $0.objects.keys.sorted() }
+        #expect(keys == ["moved/2026112700_1.json", "syslog/2026112700_0.json"])
+    }
+
     @Test func aKeyTakenByAnotherWriterMovesTheChunkToTheNextIndex() async throws {
         let directory = try temporaryDirectory()
         let store = MemoryStore()
