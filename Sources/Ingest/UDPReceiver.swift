@@ -10,11 +10,18 @@ public final class UDPReceiver: Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let state = ListenerState()
+    private let onKernelDrops: @Sendable (Int) -> Void
 
     /// Receive buffer asked of the kernel: a burst of datagrams waits there while the pipeline is busy.
     public static let receiveBufferSize = 8 * 1024 * 1024
 
-    public init(configuration: ReceiverConfiguration, sink: any FrameBatchSink, group: any EventLoopGroup, logger: Logger) {
+    /// `onKernelDrops` is told how many more datagrams the kernel dropped on the socket, every second
+    /// that it dropped some.
+    public init(
+        configuration: ReceiverConfiguration, sink: any FrameBatchSink, group: any EventLoopGroup, logger: Logger,
+        onKernelDrops: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
+        self.onKernelDrops = onKernelDrops
         self.configuration = configuration
         self.sink = sink
         self.group = group
@@ -44,6 +51,8 @@ public final class UDPReceiver: Sendable {
         logger.info("listening syslog socket on \(configuration.host):\(port) with udp")
         onBound(port)
 
+        let watcher = Task { await watchKernelDrops(port: port) }
+        defer { watcher.cancel() }
         do {
             try await channel.executeThenClose { inbound, _ in
                 for try await batch in inbound {
@@ -52,6 +61,25 @@ public final class UDPReceiver: Sendable {
             }
         } catch is ChannelError {
             // Closed by stop(): what was read has been delivered.
+        }
+    }
+
+    /// Counts and logs (at most every 10 s) the datagrams the kernel dropped while Sluice was not reading.
+    private func watchKernelDrops(port: Int) async {
+        guard var last = UDPDrops.count(port: port) else { return }
+        var unlogged = 0
+        var lastLogged = ContinuousClock.now - .seconds(10)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            guard let now = UDPDrops.count(port: port), now > last else { continue }
+            onKernelDrops(now - last)
+            unlogged += now - last
+            last = now
+            if lastLogged.duration(to: .now) >= .seconds(10) {
+                logger.warning("the kernel dropped \(unlogged) datagrams on udp port \(port): its receive buffer was full while the pipeline could not take more (buffer full, or parsing behind)")
+                unlogged = 0
+                lastLogged = .now
+            }
         }
     }
 

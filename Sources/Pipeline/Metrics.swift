@@ -6,6 +6,8 @@ enum MetricName {
     static let receivedBytes = "sluice_received_bytes_total"
     static let cutMessages = "sluice_cut_messages_total"
     static let droppedMessages = "sluice_dropped_messages_total"
+    /// Datagrams the kernel dropped on a UDP source's socket (its receive buffer was full).
+    static let udpKernelDrops = "sluice_udp_kernel_dropped_datagrams_total"
     static let unmatchedMessages = "sluice_unmatched_messages_total"
     static let unroutedMessages = "sluice_unrouted_messages_total"
     /// Records discarded because the buffer was full, with `cause` (`overflow_action`).

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Codec
 import Ingest
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import S3
@@ -103,7 +104,10 @@ public final class SluicePipeline: Service, Sendable {
             )
             switch source.transport {
             case .udp:
-                receivers.append(.udp(UDPReceiver(configuration: receiverConfiguration, sink: sink, group: eventLoopGroup, logger: logger)))
+                let kernelDrops = Counter(label: MetricName.udpKernelDrops, dimensions: [("source", "\(receiverConfiguration.port)")])
+                receivers.append(.udp(UDPReceiver(
+                    configuration: receiverConfiguration, sink: sink, group: eventLoopGroup, logger: logger,
+                    onKernelDrops: { kernelDrops.increment(by: $0) })))
             case .tcp:
                 receivers.append(.tcp(TCPReceiver(configuration: receiverConfiguration, sink: sink, group: eventLoopGroup, logger: logger)))
             case .tls:

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -101,10 +102,12 @@ func startTCP(_ sink: RecordingSink, limit: Int = 8192) async throws -> (TCPRece
     return (receiver, Running(port: port.0, task: port.1, stop: { receiver.stop() }))
 }
 
-func startUDP(_ sink: RecordingSink, limit: Int = 8192) async throws -> (UDPReceiver, Running) {
+func startUDP(
+    _ sink: RecordingSink, limit: Int = 8192, onKernelDrops: @escaping @Sendable (Int) -> Void = { _ in }
+) async throws -> (UDPReceiver, Running) {
     let receiver = UDPReceiver(
         configuration: ReceiverConfiguration(host: "127.0.0.1", port: 0, messageLengthLimit: limit),
-        sink: sink, group: MultiThreadedEventLoopGroup.singleton, logger: quietLogger)
+        sink: sink, group: MultiThreadedEventLoopGroup.singleton, logger: quietLogger, onKernelDrops: onKernelDrops)
     let port = try await boundPort { onBound in try await receiver.run(onBound: onBound) }
     return (receiver, Running(port: port.0, task: port.1, stop: { receiver.stop() }))
 }
@@ -230,6 +233,24 @@ struct ReceiverTests {
         #expect(await eventually(within: 10) { sink.frameCount >= 2 })
         #expect(sink.frames.map(\.count) == [100, 9])
         #expect(sink.state.withLock { $0.batches.reduce(0) { $0 + $1.cutFrames } } == 1)
+        #expect(try await running.stopAndWait())
+    }
+
+    @Test("UDP: datagrams the kernel drops while the pipeline cannot take more are counted, and nothing else is lost")
+    func udpKernelDropsAreCounted() async throws {
+        let sink = RecordingSink(held: true)
+        let reported = Mutex(0)
+        let (_, running) = try await startUDP(sink, onKernelDrops: { count in reported.withLock { $0 += count } })
+        let datagrams = (0..<20_000).map { Array("<14>Nov 27 10:00:00 host app: datagram \($0) padded to about a hundred bytes ...........".utf8) }
+        try SyslogSender.sendUDP(port: running.port, datagrams)
+        let dropped = await eventually(within: 10) { reported.withLock { $0 } > 0 }
+        #expect(dropped, "a held pipeline and a full receive buffer make the kernel drop datagrams")
+        let kernel = try #require(UDPDrops.count(port: running.port))
+        #expect(await eventually(within: 5) { reported.withLock { $0 } == kernel }, "the count follows /proc/net/udp")
+        sink.release()
+        // Every datagram is either delivered or counted as dropped.
+        let accounted = await eventually(within: 10) { sink.frameCount + reported.withLock { $0 } == datagrams.count }
+        #expect(accounted, "\(sink.frameCount) delivered + \(reported.withLock { $0 }) dropped of \(datagrams.count)")
         #expect(try await running.stopAndWait())
     }
 
