@@ -153,7 +153,7 @@ final class S3Output: PipelineOutput {
     /// append `batch`. Whatever is discarded is logged and counted.
     private func makeRoom(for batch: EncodedBatch, warning overflowWarning: inout RateLimitedWarning) async -> Bool {
         var warned = false
-        while await buffer.statistics().bufferedBytes >= settings.totalLimitSize {
+        while await buffer.bufferedByteCount >= settings.totalLimitSize {
             switch settings.overflowAction {
             case .block:
                 if !warned {

@@ -447,6 +447,9 @@ public actor PartitionBuffer {
         }
     }
 
+    /// Record bytes in open and sealed chunks: what `total_limit_size` is checked against, per batch.
+    public var bufferedByteCount: Int { bufferedBytes }
+
     /// What is buffered now.
     public func statistics() -> BufferStatistics {
         BufferStatistics(

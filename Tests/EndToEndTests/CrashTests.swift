@@ -30,12 +30,7 @@ struct CrashTests {
             \(DeliveryTests.tcpSource(port: port))
             <match app.**>
               @type s3
-              aws_key_id \(server.accessKeyID)
-              aws_sec_key "\(server.secretAccessKey)"
-              s3_bucket \(bucket)
-              s3_region \(server.region)
-              s3_endpoint \(server.endpoint.absoluteString)
-              force_path_style true
+              \(server.outputParameters(bucket: bucket))
               path logs/
               store_as gzip
               <buffer time>
@@ -220,14 +215,3 @@ private final class Epoch: Sendable {
     func advance() { current.add(1, ordering: .sequentiallyConsistent) }
 }
 
-/// xorshift64*: the same kill schedule on every run of the test.
-private struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
-    mutating func next() -> UInt64 {
-        state ^= state >> 12
-        state ^= state << 25
-        state ^= state >> 27
-        return state &* 0x2545_F491_4F6C_DD1D
-    }
-}

@@ -51,12 +51,7 @@ struct DeliveryTests {
             \(Self.tcpSource(port: port))
             <match app.**>
               @type s3
-              aws_key_id \(server.accessKeyID)
-              aws_sec_key "\(server.secretAccessKey)"
-              s3_bucket \(bucket)
-              s3_region \(server.region)
-              s3_endpoint \(server.endpoint.absoluteString)
-              force_path_style true
+              \(server.outputParameters(bucket: bucket))
               path "logs/${tag}/"
               s3_object_key_format %{path}%{time_slice}_%{index}.%{file_extension}
               store_as lz4

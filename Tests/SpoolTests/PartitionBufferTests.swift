@@ -1,6 +1,7 @@
 import Foundation
 import Spool
 import Testing
+import TestSupport
 
 @Suite("Partition buffer: append, seal, read")
 struct PartitionBufferTests {
@@ -214,14 +215,3 @@ struct ChunkLimitTests {
     }
 }
 
-/// xorshift64*: reproducible across platforms, unlike the system generator.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
-    mutating func next() -> UInt64 {
-        state ^= state >> 12
-        state ^= state << 25
-        state ^= state >> 27
-        return state &* 0x2545_F491_4F6C_DD1D
-    }
-}

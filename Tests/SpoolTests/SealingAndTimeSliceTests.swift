@@ -1,6 +1,7 @@
 import Foundation
 import Spool
 import Testing
+import TestSupport
 
 @Suite("Partition buffer: sealing by time")
 struct SealingTests {

@@ -222,6 +222,18 @@ public final class S3TestServer: Sendable {
 
     // MARK: Independent S3 client (boto3)
 
+    /// The `<match> @type s3` parameters that reach this server with its credentials, one per line.
+    public func outputParameters(bucket: String) -> String {
+        """
+        aws_key_id \(accessKeyID)
+          aws_sec_key "\(secretAccessKey)"
+          s3_bucket \(bucket)
+          s3_region \(region)
+          s3_endpoint \(endpoint.absoluteString)
+          force_path_style true
+        """
+    }
+
     public func createBucket(_ name: String) throws {
         try boto3("""
             try:
