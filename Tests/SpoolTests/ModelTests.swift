@@ -9,7 +9,7 @@ import Testing
 /// model after every step.
 ///
 /// A failing seed is printed; keep it in Fixtures/spool/model-seeds.txt so it runs every time.
-@Suite("Partition buffer: model-based")
+@Suite("Partition buffer: model-based", .serialized)  // one history at a time: they are CPU-bound
 struct ModelTests {
     static let fixedSeeds: [UInt64] = {
         let text = (try? String(contentsOfFile: SpoolFixtures.directory + "/model-seeds.txt", encoding: .utf8)) ?? ""
@@ -18,8 +18,8 @@ struct ModelTests {
         }
     }()
 
-    /// 100 random histories per run; `SLUICE_MODEL_SEEDS=5000 swift test --filter ModelTests` runs more.
-    static let seeds: [UInt64] = fixedSeeds + Array(3...UInt64(ProcessInfo.processInfo.environment["SLUICE_MODEL_SEEDS"].flatMap { UInt64($0) } ?? 100))
+    /// 64 random histories per run; `SLUICE_MODEL_SEEDS=5000 swift test --filter ModelTests` runs more.
+    static let seeds: [UInt64] = fixedSeeds + Array(3...UInt64(ProcessInfo.processInfo.environment["SLUICE_MODEL_SEEDS"].flatMap { UInt64($0) } ?? 66))
 
     @Test("Random histories keep every accepted record exactly once, in order", arguments: seeds)
     func randomHistory(seed: UInt64) async throws {
