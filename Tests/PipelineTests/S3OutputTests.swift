@@ -216,6 +216,39 @@ struct S3OutputTests {
         }
     }
 
+    /// `overflow_action block`: with S3 stalled and the buffer at total_limit_size, input is held back
+    /// (the sender waits, as a TCP sender would) and nothing is dropped; once S3 answers, all of it lands.
+    @Test func overflowActionBlockHoldsInputAndLosesNothing() async throws {
+        let directory = try temporaryDirectory()
+        let store = MemoryStore()
+        store.state.withLock { $0.blocked = true }
+        let output = try await S3Output(
+            settings: Self.settings(directory: directory, chunkLimit: 64, totalLimit: 500, overflowAction: .block),
+            store: store, logger: Logger(label: "test"))
+        let running = Task { await output.run() }
+        let sent = Atomic(0)
+        let sending = Task {
+            for number in 0..<60 {
+                try await output.records.send(Self.batch([#"{"message":"record \#(String(format: "%03d", number)) padded"}"#]))
+                sent.add(1, ordering: .sequentiallyConsistent)
+            }
+        }
+        // About ten records fill the buffer, 16 batches the queue: the sender is held well before 60.
+        let held = await waitUntil(timeout: .seconds(20)) { output.records.count >= 16 }
+        #expect(held, "input waits while the buffer is full")
+        try await Task.sleep(for: .milliseconds(300))
+        let sentWhileFull = sent.load(ordering: .sequentiallyConsistent)
+        #expect(sentWhileFull < 60)
+        store.state.withLock { $0.blocked = false }
+        try await sending.value
+        output.records.finish()
+        await running.value
+        let stored = store.state.withLock { $0.objects.values.map { String(decoding: $0.body, as: UTF8.self) } }
+        let numbers = stored.flatMap { $0.split(separator: "\n") }
+            .compactMap { $0.split(separator: " ").dropFirst().first.flatMap { Int($0) } }.sorted()
+        #expect(numbers == Array(0..<60), "every record once")
+    }
+
     /// A stalled S3 does not stop the buffer from taking records: sealed chunks wait on disk.
     @Test func aStalledStoreDoesNotHoldBackTheBuffer() async throws {
         let directory = try temporaryDirectory()
