@@ -140,6 +140,40 @@ struct RecoveryTests {
         #expect(try readRecords(try #require(pending.first)) == jsonLines(["kept"]))
     }
 
+    @Test("An unreadable journal moves to quarantine/; its chunks are adopted from their segments, nothing lost", arguments: [
+        "bad magic", "version 99", "empty",
+    ])
+    func unreadableJournal(damage: String) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let open = PartitionKey(tag: "syslog.auth", timeSlice: Self.slice)
+        let sealedKey = PartitionKey(tag: "syslog.kern", timeSlice: Self.slice)
+        do {
+            let buffer = try await PartitionBuffer(configuration: directory.configuration(), logger: quietLogger)
+            _ = try await buffer.append(batch([(sealedKey, jsonLines(["s1", "s2"]))]))
+            _ = try await buffer.sealAll()
+            _ = try await buffer.append(batch([(open, jsonLines(["o1"]))]))
+            await buffer.close()
+        }
+        let path = directory.path + "/chunks.journal"
+        var bytes = try fileBytes(path)
+        switch damage {
+        case "bad magic": bytes[0] = 0x58
+        case "version 99": bytes[4] = 99
+        default: bytes = []
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        let buffer = try await PartitionBuffer(configuration: directory.configuration(), logger: quietLogger)
+        #expect(directory.names(in: "quarantine") == ["chunks.journal"])
+        let pending = await buffer.pendingChunks()
+        #expect(Set(pending.map(\.key)) == [open, sealedKey], "both chunks adopted as sealed")
+        var records: [UInt8] = []
+        for chunk in pending.sorted(by: { $0.key.tag < $1.key.tag }) { records += try readRecords(chunk) }
+        #expect(records == jsonLines(["o1", "s1", "s2"]))
+        #expect(Set(pending.map(\.index)).count == 2, "each gets its own index")
+    }
+
     static let unreadableFiles: [(String, [UInt8])] = {
         let valid = DocumentedChunkFile(
             idHigh: 9, idLow: 9, index: 0, timeSlice: slice, createdAt: 1, tag: "syslog.auth", body: jsonLines(["x"]))
