@@ -121,8 +121,8 @@ enum JournalEntry: Equatable {
             try need(37)
             return .sealed(id(), .init(
                 segmentCount: Int(readLittleEndian(bytes, at: 17, as: UInt32.self)),
-                recordCount: Int(readLittleEndian(bytes, at: 21, as: UInt64.self)),
-                recordBytes: Int(readLittleEndian(bytes, at: 29, as: UInt64.self))))
+                recordCount: try checkedInt(readLittleEndian(bytes, at: 21, as: UInt64.self), "record count"),
+                recordBytes: try checkedInt(readLittleEndian(bytes, at: 29, as: UInt64.self), "record bytes")))
         case 3:
             try need(21)
             return .reindexed(id(), index: Int(readLittleEndian(bytes, at: 17, as: UInt32.self)))
@@ -269,8 +269,11 @@ struct ChunkJournal {
     /// Records `entry` durably, then applies it.
     mutating func record(_ entry: JournalEntry) throws {
         let bytes = entry.encoded()
-        if writer.room < bytes.count || shouldCompact {
+        if writer.room < bytes.count {
             try compact()
+        } else if shouldCompact {
+            // Compaction needs room for a new file: on a full disk it waits, the entry does not.
+            try? compact()
         }
         try bytes.withUnsafeBytes { try writer.append(head: [], body: $0) }
         do {
@@ -300,6 +303,18 @@ struct ChunkJournal {
         return index
     }
 
+    /// Chunks whose end must outlive compaction: their segments could not be deleted yet.
+    private var retained: Set<ChunkID> = []
+
+    mutating func retainFinished(_ chunk: ChunkID) {
+        retained.insert(chunk)
+    }
+
+    /// Syncs the journal file whole (recovery, when compaction cannot run).
+    func syncAll() throws {
+        try writer.file.syncAll()
+    }
+
     private var shouldCompact: Bool { deadEntries > 4 * chunks.count + 1024 }
 
     private var liveEntries: [JournalEntry] {
@@ -308,6 +323,9 @@ struct ChunkJournal {
             entries.append(.opened(id, chunk.key, index: chunk.index, createdAt: chunk.createdAt))
             if let seal = chunk.seal { entries.append(.sealed(id, seal)) }
             if let key = chunk.objectKey { entries.append(.uploading(id, key: key)) }
+        }
+        for id in retained.sorted(by: { $0.hex < $1.hex }) where state.chunks[id] == nil {
+            entries.append(.committed(id))
         }
         return entries
     }
@@ -327,7 +345,7 @@ struct ChunkJournal {
         writer.file.close()
         writer = fresh
         deadEntries = 0
-        state.finished.removeAll()
+        state.finished = retained
     }
 
     func close() {

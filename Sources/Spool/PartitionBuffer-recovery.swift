@@ -58,7 +58,13 @@ extension PartitionBuffer {
             }
             try? journal.record(.dropped(id))
         }
-        try journal.compact()
+        do {
+            try journal.compact()
+        } catch {
+            // A full disk, say: the journal as it is works, and is synced whole instead.
+            logger.warning("cannot compact the chunk journal at start: \(error)")
+            try journal.syncAll()
+        }
         if !open.isEmpty || !sealed.isEmpty {
             let stats = statistics()
             logger.info("resumed buffer at \(configuration.directory): \(stats.openChunks) open and \(stats.sealedChunks) sealed chunks, \(stats.bufferedBytes) bytes")
@@ -76,10 +82,18 @@ extension PartitionBuffer {
         /// The first frame's partition, for chunks the journal does not know.
         var firstBatch: BatchHeader?
         var damage: String?
+        /// A whole frame follows the damaged one.
+        var framesFollowDamage = false
+        /// The header's capacity covers the file: it can be mapped and appended to.
+        var capacityMakesSense = true
+        var writable = false
     }
 
+    /// Scans a segment with plain reads (a bad disk block is an error here, not a SIGBUS), syncs it
+    /// whole (a killed process may have left its last frames in the page cache only), and reopens it
+    /// mapped for appending when `writable` and its header's capacity makes sense.
     private func scan(_ path: String, chunk id: ChunkID, number: Int, writable: Bool) throws -> SegmentScan {
-        let file = try fileSystem.open(path, writable: writable, capacity: 0)
+        let file = try fileSystem.open(path, writable: false, capacity: 0)
         do {
             let header = try SegmentHeader.decode(try file.read(SegmentHeader.length, at: 0))
             guard header.chunkID == id, header.number == number else {
@@ -98,19 +112,33 @@ extension PartitionBuffer {
                     break scan
                 case .damaged(let reason):
                     result.damage = reason
+                    result.framesFollowDamage = try Self.wholeFrameFollows(file, damagedAt: result.end)
                     break scan
                 }
             }
-            if writable {
-                // Reopen mapped at the segment's capacity, to append to it.
+            try file.syncAll()
+            result.capacityMakesSense = header.capacity >= file.size && header.capacity >= result.end
+            if writable && result.capacityMakesSense {
                 file.close()
                 result.file = try fileSystem.open(path, writable: true, capacity: header.capacity)
+                result.writable = true
             }
             return result
         } catch {
             file.close()
             throw error
         }
+    }
+
+    /// Whether a whole frame follows the damaged one at `offset`: then the damage is not a write torn
+    /// at the end but corruption in the middle.
+    private static func wholeFrameFollows(_ file: any SpoolFile, damagedAt offset: Int) throws -> Bool {
+        let header = try file.read(Frame.headerLength, at: offset)
+        guard header.count == Frame.headerLength else { return false }
+        let length = Int(readLittleEndian(header, at: 0, as: UInt32.self))
+        let next = offset + Frame.headerLength + length
+        guard length > 0, next < file.size, case .frame = try Frame.read(file, at: next) else { return false }
+        return true
     }
 
     private func recoverChunk(_ id: ChunkID, _ known: JournaledChunk, segments paths: [String]) {
@@ -122,17 +150,26 @@ extension PartitionBuffer {
         var recordCount = 0
         var recordBytes = 0
         var last: SegmentScan?
+        var nextNumber = 0
+        var mustSeal = false
         for (position, path) in paths.enumerated() {
             let isLast = position == paths.count - 1
             guard let number = SegmentHeader.parse(fileName: String(path.split(separator: "/").last ?? ""))?.1 else { continue }
             do {
                 let found = try scan(path, chunk: id, number: number, writable: isLast && known.seal == nil)
+                nextNumber = max(nextNumber, number + 1)
+                if !found.capacityMakesSense {
+                    logger.warning("chunk \(id): \(path) declares a capacity of \(found.header.capacity) bytes for a file of \(found.file.size); its chunk is sealed as it is")
+                    mustSeal = true
+                }
                 if let damage = found.damage {
-                    if isLast && known.seal == nil {
+                    if isLast && known.seal == nil && !found.framesFollowDamage && found.writable {
                         logger.warning("chunk \(id): cut a torn write at the end of \(path) (\(damage)); it was never accepted")
                         try found.file.write([UInt8](repeating: 0, count: min(Frame.headerLength, found.file.size - found.end)), at: found.end)
                         try found.file.sync()
                     } else {
+                        mustSeal = true
+                        found.file.close()
                         copyToQuarantine(path, reason: damage)
                         let writable = try fileSystem.open(path, writable: true, capacity: 0)
                         try writable.write([UInt8](repeating: 0, count: Frame.headerLength), at: found.end)
@@ -167,13 +204,15 @@ extension PartitionBuffer {
             )
             return
         }
-        guard let last, let lastPath = kept.last, lastPath == paths.last else {
-            // The segment to append to is gone: seal what is left.
+        guard let last, last.writable, !mustSeal, let lastPath = kept.last, lastPath == paths.last else {
+            // The segment to append to is gone, damaged or unusable: seal what is left.
+            last?.file.close()
             sealAdopted(id, known, segments: kept, recordCount: recordCount, recordBytes: recordBytes)
             return
         }
         let writer = FrameWriter(file: last.file, end: last.end, capacity: last.header.capacity)
         let chunk = OpenChunk(id: id, key: known.key, index: known.index, createdAt: known.createdAt, segments: kept, writer: writer)
+        chunk.nextSegmentNumber = nextNumber
         chunk.recordCount = recordCount
         chunk.recordBytes = recordBytes
         open[known.key] = chunk
@@ -239,8 +278,11 @@ extension PartitionBuffer {
 
     // MARK: - Chunk files of the older format
 
-    /// Carries a chunk file of the older format over into segments, under the same chunk id and index.
+    /// Carries a chunk file of the older format over into segments, under the same chunk id and index,
+    /// whatever its size (it was within the chunk limit of its day). Restartable: a crash part-way
+    /// leaves the file, and the next start discards the partial copy and does it again.
     private func importLegacyChunk(_ path: String) {
+        var importing: (ChunkID, PartitionKey)?
         do {
             let file = try fileSystem.open(path, writable: false, capacity: 0)
             let bytes = try file.readAll()
@@ -253,37 +295,49 @@ extension PartitionBuffer {
             }
             let key = PartitionKey(tag: header.tag, timeSlice: header.timeSlice)
             if journal.chunks[header.id] != nil {
-                // An import cut short by a crash: start it over.
-                let leftovers = try fileSystem.list(configuration.directory).filter { $0.hasPrefix(header.id.hex + "-") }
-                try discard(header.id, segments: leftovers.map { configuration.directory + "/" + $0 })
+                try discardPartialImport(header.id, key: key)
             }
             try journal.record(.opened(header.id, key, index: header.index, createdAt: header.createdAt))
+            importing = (header.id, key)
             let writer = try createSegmentForImport(header.id)
             let chunk = OpenChunk(id: header.id, key: key, index: header.index, createdAt: header.createdAt, segments: [writer.path], writer: writer)
             // Another chunk of this partition carried over before stays the one appended to.
             let previous = open.removeValue(forKey: key)
             open[key] = chunk
+            defer { if let previous { open[key] = previous } }
             var part = EncodedBatch.Part(lines: Array(body[..<whole]))
             part.earliest = header.timeSlice
             part.latest = header.timeSlice
-            var batch = EncodedBatch()
-            batch.parts[key] = part
-            do {
-                _ = try append(batch)
-            } catch {
-                throw error.underlying
-            }
-            try open[key]?.writer.sync()
-            let isSealed = path.hasSuffix(".sealed")
-            if isSealed || previous != nil {
+            var written = 0
+            var sealedNow: [SealedChunk] = []
+            try append(part, to: key, chunkLimit: .max, written: &written, sealed: &sealedNow)
+            try chunk.writer.sync()
+            if path.hasSuffix(".sealed") || previous != nil {
                 _ = try seal(key)
             }
-            if let previous { open[key] = previous }
             try fileSystem.remove(path)
             logger.info("carried chunk \(header.id) (\(key), index \(header.index)) over from the older buffer format")
-        } catch {
+        } catch let error as SpoolError where error.code == .corrupt || error.code == .unsupportedVersion {
             moveToQuarantine(path, reason: error)
+        } catch {
+            logger.error("cannot carry \(path) over from the older buffer format now: \(error); it stays for the next start")
+            if let (id, key) = importing { try? discardPartialImport(id, key: key) }
         }
+    }
+
+    /// Forgets a partial copy of a chunk file being carried over (a crash or an error part-way).
+    private func discardPartialImport(_ id: ChunkID, key: PartitionKey) throws {
+        if let chunk = open[key], chunk.id == id {
+            unsynced.removeValue(forKey: ObjectIdentifier(chunk.writer))
+            chunk.writer.file.close()
+            open.removeValue(forKey: key)
+            bufferedBytes -= chunk.recordBytes
+        }
+        if let chunk = sealed.removeValue(forKey: id) {
+            bufferedBytes -= chunk.recordBytes
+        }
+        let leftovers = try fileSystem.list(configuration.directory).filter { $0.hasPrefix(id.hex + "-") }
+        try discard(id, segments: leftovers.map { configuration.directory + "/" + $0 })
     }
 
     private func createSegmentForImport(_ id: ChunkID) throws -> FrameWriter {

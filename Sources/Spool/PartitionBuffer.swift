@@ -28,7 +28,7 @@ public actor PartitionBuffer {
     private var durableBatches: UInt64 = 0
     private var durabilityWaiters: [(batch: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
     /// Segments with frames written but not synced (interval and none policies).
-    private var unsynced: [ObjectIdentifier: FrameWriter] = [:]
+    var unsynced: [ObjectIdentifier: FrameWriter] = [:]
     private var syncTask: Task<Void, Never>?
     private var syncFailing = false
 
@@ -39,6 +39,8 @@ public actor PartitionBuffer {
         let createdAt: Int64
         var segments: [String]
         var writer: FrameWriter
+        /// The number the next segment gets: one above the highest ever used (some may be quarantined).
+        var nextSegmentNumber = 1
         var recordBytes = 0
         var recordCount = 0
 
@@ -71,6 +73,7 @@ public actor PartitionBuffer {
         syncTask?.cancel()
         syncTask = nil
         syncPending()
+        unsynced.removeAll()
         for chunk in open.values { chunk.writer.file.close() }
         open.removeAll()
         journal.close()
@@ -92,7 +95,7 @@ public actor PartitionBuffer {
             let part = batch.parts[key]!
             var written = 0
             do {
-                try append(part, to: key, written: &written, sealed: &sealedNow)
+                try append(part, to: key, chunkLimit: configuration.chunkLimitSize, written: &written, sealed: &sealedNow)
             } catch {
                 var remaining = EncodedBatch()
                 var rest = EncodedBatch.Part(lines: Array(part.lines[written...]))
@@ -117,14 +120,16 @@ public actor PartitionBuffer {
     }
 
     /// Appends whole records of `part` from `written` on, advancing `written` past what is in the log.
-    private func append(_ part: EncodedBatch.Part, to key: PartitionKey, written: inout Int, sealed: inout [SealedChunk]) throws {
+    func append(
+        _ part: EncodedBatch.Part, to key: PartitionKey, chunkLimit: Int, written: inout Int, sealed: inout [SealedChunk]
+    ) throws {
         let headLength = BatchHeader.fixedLength + key.tag.utf8.count
         try part.lines.withUnsafeBytes { lines in
             while written < lines.count {
                 let rest = lines[written...]
                 let chunk = try openChunk(for: key)
                 let first = Self.firstRecordLength(rest)
-                if chunk.recordCount > 0 && chunk.recordBytes + first > configuration.chunkLimitSize {
+                if chunk.recordCount > 0 && chunk.recordBytes + first > chunkLimit {
                     if let full = try seal(key) { sealed.append(full) }
                     continue
                 }
@@ -132,7 +137,7 @@ public actor PartitionBuffer {
                     try startSegment(of: chunk, fitting: headLength + first)
                     continue
                 }
-                let room = min(max(configuration.chunkLimitSize - chunk.recordBytes, first), chunk.writer.room - headLength)
+                let room = min(max(chunkLimit - chunk.recordBytes, first), chunk.writer.room - headLength)
                 let take = Self.prefixLength(of: rest, fitting: room)
                 let body = UnsafeRawBufferPointer(rebasing: rest.prefix(take))
                 // The whole part in one frame (the usual case): its count is known, no need to scan.
@@ -207,7 +212,8 @@ public actor PartitionBuffer {
         let previous = chunk.writer
         try previous.sync()
         let capacity = max(configuration.segmentSize, SegmentHeader.length + Frame.headerLength + frameLength)
-        let writer = try createSegment(chunk: chunk.id, number: chunk.segments.count, capacity: capacity)
+        let writer = try createSegment(chunk: chunk.id, number: chunk.nextSegmentNumber, capacity: capacity)
+        chunk.nextSegmentNumber += 1
         unsynced.removeValue(forKey: ObjectIdentifier(previous))
         previous.file.close()
         chunk.writer = writer
@@ -276,7 +282,7 @@ public actor PartitionBuffer {
         syncTask = Task { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
-                guard let self else { return }
+                guard !Task.isCancelled, let self else { return }
                 await self.syncPending()
             }
         }
@@ -443,6 +449,11 @@ public actor PartitionBuffer {
                 try fileSystem.remove(path)
             } catch {
                 logger.error("cannot delete buffer segment \(path): \(error); it is deleted at the next start")
+                // Keep the chunk's end in the journal, so the next start deletes the file rather than
+                // taking it for a chunk to upload.
+                if let name = path.split(separator: "/").last, let (id, _) = SegmentHeader.parse(fileName: String(name)) {
+                    journal.retainFinished(id)
+                }
             }
         }
     }

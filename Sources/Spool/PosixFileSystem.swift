@@ -76,7 +76,8 @@ final class MappedFile: SpoolFile {
     private(set) var size: Int
     private let fd: Int32
     private let capacity: Int
-    private let base: UnsafeMutableRawPointer?
+    /// Nil for files read with pread, and once closed.
+    private var base: UnsafeMutableRawPointer?
     /// Written bytes not yet synced lie in `dirtyStart..<dirtyEnd`.
     private var dirtyStart = Int.max
     private var dirtyEnd = 0
@@ -113,10 +114,16 @@ final class MappedFile: SpoolFile {
         guard !isClosed else { return }
         isClosed = true
         if let base { munmap(base, capacity) }
+        base = nil
         Glibc.close(fd)
     }
 
+    private func checkOpen() throws {
+        guard !isClosed else { throw SpoolError(code: .io, detail: "file is closed", path: path) }
+    }
+
     func grow(to newSize: Int) throws {
+        try checkOpen()
         guard newSize > size else { return }
         precondition(base != nil && newSize <= capacity, "growing \(path) past its capacity")
         let result = posix_fallocate(fd, off_t(size), off_t(newSize - size))
@@ -133,6 +140,7 @@ final class MappedFile: SpoolFile {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+        try checkOpen()
         guard let base else { throw SpoolError(code: .io, detail: "write to a file opened read-only", path: path) }
         precondition(offset >= 0 && offset + bytes.count <= size, "write past the reserved end of \(path)")
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
@@ -142,6 +150,7 @@ final class MappedFile: SpoolFile {
     }
 
     func read(_ count: Int, at offset: Int) throws -> [UInt8] {
+        try checkOpen()
         let count = max(0, min(count, size - offset))
         if let base {
             return Array(UnsafeRawBufferPointer(start: base + offset, count: count))
@@ -161,7 +170,13 @@ final class MappedFile: SpoolFile {
         return bytes
     }
 
+    func syncAll() throws {
+        try checkOpen()
+        guard fsync(fd) == 0 else { throw SpoolError.failure("fsync", path: path) }
+    }
+
     func sync() throws {
+        try checkOpen()
         guard let base, dirtyStart < dirtyEnd else { return }
         // Files are written front to back: whole pages before the last one written are done. Unmapping
         // them first (their dirty state passes to the page cache) keeps them out of the resident set

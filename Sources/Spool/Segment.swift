@@ -79,7 +79,7 @@ struct SegmentHeader: Equatable, Sendable {
             chunkID: ChunkID(high: readLittleEndian(bytes, at: 8, as: UInt64.self), low: readLittleEndian(bytes, at: 16, as: UInt64.self)),
             number: Int(readLittleEndian(bytes, at: 24, as: UInt32.self)),
             createdAt: readLittleEndian(bytes, at: 32, as: Int64.self),
-            capacity: Int(readLittleEndian(bytes, at: 40, as: UInt64.self))
+            capacity: try checkedInt(readLittleEndian(bytes, at: 40, as: UInt64.self), "segment capacity")
         )
     }
 
@@ -189,6 +189,8 @@ final class FrameWriter {
     let capacity: Int
     /// Where the frames start: the file's header comes before.
     private let start: Int
+    /// A rolled-back frame's cleared length still has to reach the disk.
+    private var mustSync = false
 
     /// A writer appending after `end`. `synced` says whether everything before `end` is known
     /// durable; a new file's header is not, and goes out with the first sync.
@@ -236,7 +238,7 @@ final class FrameWriter {
     }
 
     func sync() throws {
-        guard end > syncedEnd else { return }
+        guard end > syncedEnd || mustSync else { return }
         let target = end
         do {
             try file.sync()
@@ -247,6 +249,7 @@ final class FrameWriter {
             throw error
         }
         syncedEnd = target
+        mustSync = false
     }
 
     private static let zeroLength = [UInt8](repeating: 0, count: Frame.headerLength)
@@ -258,6 +261,7 @@ final class FrameWriter {
         guard end > point else { return }
         try? file.write([UInt8](repeating: 0, count: Frame.headerLength), at: point)
         end = point
+        mustSync = true
     }
 
     /// Writes the unsynced frames again, so the next sync writes them out even if a failed one left
@@ -287,4 +291,12 @@ func readLittleEndian<T: FixedWidthInteger>(_ bytes: [UInt8], at offset: Int, as
         for i in 0..<MemoryLayout<T>.size { destination[i] = bytes[offset + i] }
     }
     return T(littleEndian: value)
+}
+
+/// An integer read from a file as an `Int`, or an error naming the field (never a trap on a hostile file).
+func checkedInt(_ value: UInt64, _ field: String) throws -> Int {
+    guard let result = Int(exactly: value), result < 1 << 48 else {
+        throw SpoolError(code: .corrupt, detail: "\(field) \(value) is out of range")
+    }
+    return result
 }

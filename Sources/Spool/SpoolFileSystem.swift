@@ -34,6 +34,9 @@ public protocol SpoolFile: AnyObject {
     /// Makes every write so far durable (msync/fsync). After a failure nothing written since the last
     /// successful sync may be assumed on disk.
     func sync() throws
+    /// Makes the whole file durable, whoever wrote it: recovery uses it on what a killed process left
+    /// in the page cache, which a power cut could still take.
+    func syncAll() throws
     func close()
 }
 

@@ -106,6 +106,70 @@ struct RecoveryTests {
         #expect(try readRecords(chunk) == jsonLines(batches[..<damagedFrame].flatMap { $0 }))
     }
 
+    @Test("A flipped bit in the middle of an open chunk is corruption, not a torn tail: copied to quarantine/, the chunk sealed")
+    func damagedOpenChunk() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let key = PartitionKey(tag: "t", timeSlice: Self.slice)
+        do {
+            let buffer = try await PartitionBuffer(configuration: directory.configuration(), logger: quietLogger)
+            for messages in [["a1"], ["b1", "b2"], ["c1"]] { _ = try await buffer.append(batch([(key, jsonLines(messages))])) }
+            await buffer.close()
+        }
+        let path = directory.path + "/" + (try #require(directory.segmentFiles.first))
+        let bytes = try fileBytes(path)
+        let second = 64 + 8 + Int(DocumentedSegment.int(bytes, 64, UInt32.self))
+        try writeBytes(path, [bytes[second + 20] ^ 0x01], at: second + 20)
+
+        let buffer = try await PartitionBuffer(configuration: directory.configuration(), logger: quietLogger)
+        #expect(directory.names(in: "quarantine").count == 1)
+        let pending = await buffer.pendingChunks()
+        #expect(pending.count == 1, "sealed, not appended over")
+        #expect(try readRecords(try #require(pending.first)) == jsonLines(["a1"]))
+        _ = try await buffer.append(batch([(key, jsonLines(["new"]))]))
+        let fresh = try #require(try await buffer.sealAll().first)
+        #expect(fresh.id != pending.first?.id)
+        #expect(try readRecords(fresh) == jsonLines(["new"]))
+    }
+
+    @Test("After a middle segment was quarantined, the chunk's new segments take numbers never used")
+    func segmentNumbersAfterQuarantine() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let key = PartitionKey(tag: "t", timeSlice: Self.slice)
+        let record = String(repeating: "x", count: 1500)
+        let configuration = directory.configuration(segmentSize: 4096 + 64)
+        do {
+            let buffer = try await PartitionBuffer(configuration: configuration, logger: quietLogger)
+            for _ in 0..<7 { _ = try await buffer.append(batch([(key, jsonLines([record]))])) }
+            await buffer.close()
+        }
+        #expect(directory.segmentFiles.count >= 3)
+        let middle = directory.path + "/" + directory.segmentFiles[1]
+        try writeBytes(middle, [0x58], at: 0)  // bad magic
+        let buffer = try await PartitionBuffer(configuration: configuration, logger: quietLogger)
+        #expect(directory.names(in: "quarantine").count == 1)
+        for _ in 0..<6 { _ = try await buffer.append(batch([(key, jsonLines([record]))])) }
+        let chunk = try #require(try await buffer.sealAll().first)
+        #expect(Set(chunk.segments).count == chunk.segments.count)
+        #expect(chunk.recordCount == 7 + 6 - 2, "the two records of the quarantined segment are out, all others in")
+    }
+
+    @Test("A chunk file of the older format bigger than today's chunk_limit_size is carried over whole, as one chunk")
+    func legacyChunkOverTheLimit() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let messages = (0..<50).map { "legacy record \($0)" }
+        let file = DocumentedChunkFile(
+            idHigh: 7, idLow: 7, index: 4, timeSlice: Self.slice, createdAt: 5, tag: "syslog.auth", body: jsonLines(messages))
+        FileManager.default.createFile(atPath: directory.path + "/" + file.idHex + ".sealed", contents: Data(file.encoded()))
+        let buffer = try await PartitionBuffer(configuration: directory.configuration(chunkLimitSize: 200), logger: quietLogger)
+        let pending = await buffer.pendingChunks()
+        #expect(pending.count == 1)
+        #expect(pending.first?.index == 4)
+        #expect(try readRecords(try #require(pending.first)) == jsonLines(messages))
+    }
+
     static let unreadableSegments: [(String, @Sendable (inout [UInt8]) -> Void)] = [
         ("bad magic", { $0[0] = 0x58 }),
         ("version 99", { $0[4] = 99 }),

@@ -189,6 +189,10 @@ final class SimulatedFile: SpoolFile {
         return Array(node.data[offset..<min(node.data.count, offset + count)])
     }
 
+    public func syncAll() throws {
+        try sync()
+    }
+
     func sync() throws {
         try fileSystem.update(inode) { node, faults in
             if faults.failSync {
