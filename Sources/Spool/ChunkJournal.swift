@@ -246,7 +246,26 @@ struct ChunkJournal {
             case .end:
                 break scan
             case .damaged(let reason):
-                notes.append("cut the journal at offset \(offset): \(reason)")
+                guard var after = Frame.nextWholeFrame(file, damagedAt: offset) else {
+                    notes.append("cut a torn entry at the end of the journal at offset \(offset): \(reason)")
+                    break scan
+                }
+                // Damage in the middle: keep a copy, and learn from the entries after it every index
+                // handed out, so none is handed out again.
+                notes.append("the journal is damaged at offset \(offset) (\(reason)); a copy is in quarantine/, entries after the damage are read for their indices only")
+                Self.copyToQuarantine(file, directory: directory, fileSystem: fileSystem)
+                while case .frame(let payload, let next) = try Frame.read(file, at: after) {
+                    if let entry = try? JournalEntry.decode(payload) {
+                        switch entry {
+                        case .opened(_, let key, let index, _): replayed.observe(slice: key.timeSlice, index: index)
+                        case .nextIndex(let slice, let index): replayed.observe(slice: slice, index: index - 1)
+                        case .reindexed(let chunk, let index):
+                            if let key = replayed.chunks[chunk]?.key { replayed.observe(slice: key.timeSlice, index: index) }
+                        default: break
+                        }
+                    }
+                    after = next
+                }
                 break scan
             }
         }
@@ -350,6 +369,17 @@ struct ChunkJournal {
 
     func close() {
         writer.file.close()
+    }
+
+    private static func copyToQuarantine(_ file: any SpoolFile, directory: String, fileSystem: any SpoolFileSystem) {
+        guard let bytes = try? file.readAll() else { return }
+        let folder = directory + "/quarantine"
+        let target = folder + "/" + fileName + "." + String(WallClock.nanoseconds())
+        guard (try? fileSystem.makeDirectory(folder)) != nil, let copy = try? fileSystem.create(target, capacity: max(bytes.count, 1)) else { return }
+        defer { copy.close() }
+        try? copy.grow(to: bytes.count)
+        try? copy.write(bytes, at: 0)
+        try? copy.sync()
     }
 
     private static func createFile(at path: String, entries: [JournalEntry], fileSystem: any SpoolFileSystem) throws -> FrameWriter {

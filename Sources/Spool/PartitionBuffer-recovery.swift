@@ -112,7 +112,7 @@ extension PartitionBuffer {
                     break scan
                 case .damaged(let reason):
                     result.damage = reason
-                    result.framesFollowDamage = try Self.wholeFrameFollows(file, damagedAt: result.end)
+                    result.framesFollowDamage = try Frame.wholeFrameFollows(file, damagedAt: result.end)
                     break scan
                 }
             }
@@ -128,17 +128,6 @@ extension PartitionBuffer {
             file.close()
             throw error
         }
-    }
-
-    /// Whether a whole frame follows the damaged one at `offset`: then the damage is not a write torn
-    /// at the end but corruption in the middle.
-    private static func wholeFrameFollows(_ file: any SpoolFile, damagedAt offset: Int) throws -> Bool {
-        let header = try file.read(Frame.headerLength, at: offset)
-        guard header.count == Frame.headerLength else { return false }
-        let length = Int(readLittleEndian(header, at: 0, as: UInt32.self))
-        let next = offset + Frame.headerLength + length
-        guard length > 0, next < file.size, case .frame = try Frame.read(file, at: next) else { return false }
-        return true
     }
 
     private func recoverChunk(_ id: ChunkID, _ known: JournaledChunk, segments paths: [String]) {

@@ -169,6 +169,22 @@ enum Frame {
         return .frame(payload: payload, next: offset + headerLength + length)
     }
 
+    /// Whether a whole frame follows the damaged one at `offset`: then the damage is not a write torn
+    /// at the end but corruption in the middle.
+    static func wholeFrameFollows(_ file: any SpoolFile, damagedAt offset: Int) throws -> Bool {
+        nextWholeFrame(file, damagedAt: offset) != nil
+    }
+
+    /// The offset of the frame after the damaged one at `offset`, when its length can be believed and
+    /// that frame is whole.
+    static func nextWholeFrame(_ file: any SpoolFile, damagedAt offset: Int) -> Int? {
+        guard let header = try? file.read(headerLength, at: offset), header.count == headerLength else { return nil }
+        let length = Int(readLittleEndian(header, at: 0, as: UInt32.self))
+        let next = offset + headerLength + length
+        guard length > 0, next < file.size, case .frame = try? read(file, at: next) else { return nil }
+        return next
+    }
+
     /// The 8 header bytes of a frame whose payload has `length` bytes and checksum `crc`.
     static func header(length: Int, crc: UInt32) -> [UInt8] {
         var bytes: [UInt8] = []

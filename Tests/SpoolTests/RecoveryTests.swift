@@ -334,6 +334,29 @@ struct IndexLedgerTests {
         #expect(directory.names().contains("chunks.journal"))
     }
 
+    @Test("Damage in the middle of the journal: a copy goes to quarantine/, and indices after the damage are not reused")
+    func damagedJournalMiddle() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let key = PartitionKey(tag: "syslog.auth", timeSlice: Self.slice)
+        do {
+            let buffer = try await PartitionBuffer(configuration: directory.configuration(), logger: quietLogger)
+            for n in 0..<3 {
+                _ = try await buffer.append(batch([(key, jsonLines(["r\(n)"]))]))
+                let chunk = try #require(try await buffer.sealAll().first)
+                #expect(chunk.index == n)
+                try await buffer.commit(chunk.id)
+            }
+            await buffer.close()
+        }
+        // Flip a bit in the first entry written by that run (after the start's compaction wrote none).
+        let path = directory.path + "/chunks.journal"
+        let bytes = try fileBytes(path)
+        try writeBytes(path, [bytes[16 + 8 + 3] ^ 0x20], at: 16 + 8 + 3)
+        #expect(try await uploadOne(directory, key) == 3)
+        #expect(directory.names(in: "quarantine").contains { $0.hasPrefix("chunks.journal.") })
+    }
+
     @Test("A torn journal entry is cut, and indices already used are never reused", arguments: [
         "\u{09}\0\0\0\u{01}\u{02}\u{03}\u{04}\u{04}\0", "\u{7f}\u{7f}", String(repeating: "A", count: 100),
     ])
