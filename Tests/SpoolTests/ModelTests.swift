@@ -78,7 +78,8 @@ struct ModelRun {
             case 45..<55: await sync()
             case 55..<65: try await seal()
             case 65..<80: try await upload()
-            case 80..<88: try await crash()
+            case 80..<86: try await crash()
+            case 86..<91: try await kill()
             default: injectFault()
             }
             try await check(step: step)
@@ -194,6 +195,33 @@ struct ModelRun {
         return true
     }
 
+    /// A chunk whose commit may have reached the disk is either all back or all gone (in the bucket).
+    mutating func resolveInDoubt() async {
+        let recovered = Set(await buffer.pendingChunks().map(\.id))
+        for (id, chunk) in inDoubt where !recovered.contains(id) {
+            for record in chunk.records {
+                if let position = accepted[chunk.key]?.firstIndex(of: record) {
+                    accepted[chunk.key]?.remove(at: position)
+                } else if let position = pending[chunk.key]?.firstIndex(of: record) {
+                    pending[chunk.key]?.remove(at: position)
+                }
+            }
+        }
+        inDoubt = [:]
+    }
+
+    /// `kill -9`: the process dies, the kernel keeps every byte it wrote (the page cache), synced or
+    /// not. Recovery must make all of it durable: everything appended so far counts as accepted, and a
+    /// later power cut must not take it.
+    mutating func kill() async throws {
+        log.append("kill -9")
+        fileSystem.faults = .init()
+        buffer = try await PartitionBuffer(configuration: configuration, logger: quietLogger)
+        await resolveInDoubt()
+        for (key, records) in pending { accepted[key, default: []] += records }
+        pending = [:]
+    }
+
     mutating func crash() async throws {
         log.append("crash")
         fileSystem.crash(using: &random)
@@ -209,18 +237,7 @@ struct ModelRun {
                 String($0.dropFirst(#"{"message":""#.count).dropLast(2))
             }
         }
-        // A chunk whose commit may have reached the disk is either all back or all gone (in the bucket).
-        let recovered = Set(await buffer.pendingChunks().map(\.id))
-        for (id, chunk) in inDoubt where !recovered.contains(id) {
-            for record in chunk.records {
-                if let position = accepted[chunk.key]?.firstIndex(of: record) {
-                    accepted[chunk.key]?.remove(at: position)
-                } else if let position = pending[chunk.key]?.firstIndex(of: record) {
-                    pending[chunk.key]?.remove(at: position)
-                }
-            }
-        }
-        inDoubt = [:]
+        await resolveInDoubt()
         for key in Set(keys).union(survivors.keys) {
             let kept = survivors[key] ?? []
             let sure = accepted[key] ?? []
