@@ -146,9 +146,5 @@ public struct BufferConfiguration: Sendable, Hashable {
         ("chunk_limit_records", "chunks are limited by chunk_limit_size only"),
         ("flush_mode", "chunks are sealed when their timekey + timekey_wait has passed (flush_interval without a time key), on SIGUSR1 and at shutdown"),
         ("flush_thread_count", "one upload at a time per <match>"),
-        ("retry_type", "uploads retry with exponential backoff"),
-        ("retry_max_times", "failed uploads are retried until they succeed; the chunk waits in the buffer"),
-        ("retry_timeout", "failed uploads are retried until they succeed; the chunk waits in the buffer"),
-        ("retry_forever", "failed uploads are always retried"),
     ]
 }

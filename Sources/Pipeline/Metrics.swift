@@ -17,4 +17,6 @@ enum MetricName {
     static let uploadedObjects = "sluice_uploaded_objects_total"
     static let uploadedBytes = "sluice_uploaded_bytes_total"
     static let uploadFailures = "sluice_upload_failures_total"
+    /// Chunks whose upload was given up (`retry_max_times`, `retry_timeout`), set aside in `failed/`.
+    static let failedChunks = "sluice_failed_chunks_total"
 }

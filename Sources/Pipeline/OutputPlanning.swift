@@ -53,7 +53,13 @@ enum OutputPlanning {
             overflowAction: buffer.overflowAction,
             checkObject: s3.checkObject,
             objectHeaders: objectHeaders(for: s3),
-            retry: RetryPolicy(initialWait: buffer.retryWait, maximumWait: buffer.retryMaxInterval ?? .seconds(300))
+            retry: RetryPolicy(
+                kind: buffer.retryType == .periodic ? .periodic : .exponentialBackoff,
+                initialWait: buffer.retryWait,
+                maximumWait: buffer.retryMaxInterval ?? .seconds(300),
+                maxRetries: buffer.retryForever ? nil : buffer.retryMaxTimes,
+                timeout: buffer.retryForever ? nil : buffer.retryTimeout
+            )
         )
     }
 

@@ -263,6 +263,7 @@ final class S3Output: PipelineOutput {
     private func upload(_ object: CompressedObject) async {
         var chunk = object.chunk
         var failures = 0
+        var firstFailure: ContinuousClock.Instant?
         while true {
             let key = chunk.objectKey ?? settings.keyTemplate.key(for: chunk)
             guard !pastShutdownDeadline else {
@@ -294,17 +295,28 @@ final class S3Output: PipelineOutput {
                 return
             } catch {
                 failures += 1
+                let since = firstFailure ?? .now
+                firstFailure = since
                 Counter(label: MetricName.uploadFailures, dimensions: [("output", settings.name)]).increment()
                 guard !pastShutdownDeadline else {
                     logger.error("giving up on \(key) for this run: \(error); the chunk stays in the buffer for the next start")
                     return
                 }
+                if settings.retry.givesUp(afterFailures: failures, failingFor: since.duration(to: .now)) {
+                    let folder = await buffer.setAsideFailed(chunk.id, reason: error)
+                    Counter(label: MetricName.failedChunks, dimensions: [("output", settings.name)]).increment()
+                    logger.error("gave up on \(key) after \(failures) attempts over \(since.duration(to: .now)) (retry_max_times / retry_timeout): \(error); its \(chunk.recordCount) records are kept in \(folder)/")
+                    return
+                }
                 let wait = settings.retry.wait(afterFailures: failures)
-                let retryable = (error as? S3Error)?.isRetryable ?? true
-                if retryable {
+                let s3Error = error as? S3Error
+                if s3Error?.isRetryable ?? true {
                     logger.warning("failed to upload \(key) (attempt \(failures)): \(error); retrying in \(wait)")
+                } else if failures == 1 {
+                    // Retrying will not fix it; say so once, with what to check.
+                    logger.error("cannot upload \(key): \(error)\(Self.hint(for: s3Error)); the chunk waits in the buffer and is retried")
                 } else {
-                    logger.error("cannot upload \(key): \(error); the chunk waits in the buffer, retrying in \(wait)")
+                    logger.debug("still cannot upload \(key) (attempt \(failures)): \(error); retrying in \(wait)")
                 }
                 await pause(wait)
             }
@@ -312,6 +324,18 @@ final class S3Output: PipelineOutput {
     }
 
     static let chunkIDMetadata = "sluice-chunk-id"
+
+    /// What to check for an error that retrying cannot fix.
+    static func hint(for error: S3Error?) -> String {
+        guard let error else { return "" }
+        switch error.code {
+        case .accessDenied: return " (check that the credentials may s3:PutObject on the bucket, and the bucket policy)"
+        case .noSuchBucket: return " (check s3_bucket and s3_region: Sluice does not create buckets)"
+        case .signatureMismatch, .invalidCredentials: return " (check aws_key_id / aws_sec_key or the credentials in the environment)"
+        case .wrongRegion: return " (check s3_region)"
+        default: return ""
+        }
+    }
 
     private func request(for chunk: SealedChunk, key: String, body: ByteBuffer) -> PutObjectRequest {
         var request = PutObjectRequest(

@@ -348,14 +348,23 @@ extension PartitionBuffer {
     // MARK: - Quarantine
 
     func moveToQuarantine(_ path: String, reason: any Error) {
-        let folder = configuration.directory + "/quarantine"
+        moveAside(path, into: "quarantine", reason: reason)
+    }
+
+    /// Moves a buffer file into a folder of the buffer (`quarantine`, `failed`), with an error log;
+    /// false when it could not.
+    @discardableResult
+    func moveAside(_ path: String, into subfolder: String, reason: any Error) -> Bool {
+        let folder = configuration.directory + "/" + subfolder
         let name = path.split(separator: "/").last.map(String.init) ?? path
         do {
             try fileSystem.makeDirectory(folder)
             try fileSystem.rename(path, to: folder + "/" + name)
-            logger.error("moved unreadable buffer file \(path) to \(folder)/: \(reason)")
+            logger.error("moved buffer file \(path) to \(folder)/: \(reason)")
+            return true
         } catch {
-            logger.error("cannot read buffer file \(path) (\(reason)) nor move it aside (\(error)); leaving it in place")
+            logger.error("cannot use buffer file \(path) (\(reason)) nor move it aside (\(error)); leaving it in place")
+            return false
         }
     }
 

@@ -427,15 +427,29 @@ public actor PartitionBuffer {
 
     /// Moves a sealed chunk whose segments turned out unreadable to `quarantine/`, out of the way.
     public func quarantine(_ id: ChunkID, reason: any Error) {
+        setAside(id, into: "quarantine", reason: reason)
+    }
+
+    /// Moves a sealed chunk whose upload was given up (`retry_max_times`, `retry_timeout`) to
+    /// `failed/`: out of the upload queue, its records kept on disk for a human. Returns the folder.
+    @discardableResult
+    public func setAsideFailed(_ id: ChunkID, reason: any Error) -> String {
+        setAside(id, into: "failed", reason: reason)
+        return configuration.directory + "/failed"
+    }
+
+    private func setAside(_ id: ChunkID, into folder: String, reason: any Error) {
         handedOut.remove(id)
-        guard let chunk = sealed.removeValue(forKey: id) else { return }
+        guard let chunk = sealed[id] else { return }
+        // The files first: a chunk recorded as dropped whose files stayed would be deleted at the next start.
+        guard chunk.segments.allSatisfy({ moveAside($0, into: folder, reason: reason) }) else { return }
+        sealed.removeValue(forKey: id)
         bufferedBytes -= chunk.recordBytes
         do {
             try journal.record(.dropped(id))
         } catch {
-            logger.error("cannot record dropping chunk \(id) in the journal: \(error)")
+            logger.error("cannot record setting chunk \(id) aside in the journal: \(error)")
         }
-        for path in chunk.segments { moveToQuarantine(path, reason: reason) }
     }
 
     func discard(_ id: ChunkID, segments: [String]) throws {

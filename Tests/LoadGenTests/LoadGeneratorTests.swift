@@ -205,9 +205,10 @@ struct LoadGeneratorTests {
         await sink.stop()
 
         let taken = samples.all
-        #expect(taken.count >= 8)
-        // Once the kernel's buffers are full, nothing more is sent...
+        // Once the kernel's buffers are full, nothing more is sent... (progress ticks every 250 ms; on a
+        // loaded machine fewer arrive, but at least two in the last half of the run)
         let late = taken.filter { $0.elapsedSeconds > 1.5 }
+        #expect(late.count >= 2, "samples: \(taken.map(\.elapsedSeconds))")
         #expect(Set(late.map(\.sent)).count == 1, "sent kept growing: \(late.map(\.sent))")
         // ...and the generator holds no more than its queue limit (plus one write) of rendered messages.
         let limit = (configuration.maximumQueuedBytes + configuration.writeSize) / 131 + 1

@@ -19,6 +19,7 @@ struct S3OutputTests {
             var objects: [String: (body: [UInt8], metadata: [String: String])] = [:]
             var puts = 0
             var failuresLeft = 0
+            var failure = S3Error(code: .serverError, message: "injected 503", isRetryable: true)
             var blocked = false
         }
         let state = Mutex(State())
@@ -29,7 +30,7 @@ struct S3OutputTests {
                 state.puts += 1
                 if state.failuresLeft > 0 {
                     state.failuresLeft -= 1
-                    throw S3Error(code: .serverError, message: "injected 503", isRetryable: true)
+                    throw state.failure
                 }
                 state.objects[request.key] = (Array(request.body.readableBytesView), request.metadata)
             }
@@ -138,6 +139,57 @@ struct S3OutputTests {
         #expect(state.puts == 4)
         #expect(state.objects.count == 1)
         #expect(state.objects.values.first?.metadata["sluice-records"] == "2")
+    }
+
+    /// `retry_max_times` and `retry_timeout`: an upload that keeps failing is given up, and its chunk
+    /// moves to `failed/` in the buffer (kept, not deleted), out of the queue; later chunks go on.
+    @Test(arguments: ["retry_max_times", "retry_timeout"])
+    func uploadsThatKeepFailingAreSetAsideInFailed(limit: String) async throws {
+        let directory = try temporaryDirectory()
+        let store = MemoryStore()
+        store.state.withLock { $0.failuresLeft = 1_000 }
+        let logs = CapturedLogs()
+        var settings = Self.settings(directory: directory)
+        if limit == "retry_max_times" {
+            settings.retry.maxRetries = 2
+        } else {
+            settings.retry.kind = .periodic
+            settings.retry.timeout = .milliseconds(300)
+        }
+        let output = try await S3Output(settings: settings, store: store, logger: logs.logger)
+        try await Self.run(output, [Self.batch([#"{"n":1}"#, #"{"n":2}"#])])
+        let state = store.state.withLock { $0 }
+        #expect(state.objects.isEmpty)
+        if limit == "retry_max_times" {
+            #expect(state.puts == 3, "the first attempt and two retries")
+        } else {
+            #expect(state.puts >= 2)
+        }
+        let failed = try FileManager.default.contentsOfDirectory(atPath: directory + "/failed")
+        #expect(failed.count == 1 && failed[0].hasSuffix("-000000.seg"), "the chunk's segment is kept")
+        #expect(logs.messages(at: .error).contains { $0.contains("gave up on syslog/2026112700_0.json") && $0.contains("2 records are kept in") })
+        // The next start does not bring it back into the queue.
+        let restarted = try await PartitionBuffer(configuration: settings.spool, logger: Logger(label: "test"))
+        #expect(await restarted.pendingChunks().isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/failed") == failed)
+    }
+
+    /// An error retrying cannot fix (AccessDenied) is logged once as an error, with what to check; the
+    /// chunk waits and lands once the cause is fixed.
+    @Test func anErrorRetryingCannotFixIsLoggedOnceWithAHint() async throws {
+        let directory = try temporaryDirectory()
+        let store = MemoryStore()
+        store.state.withLock {
+            $0.failuresLeft = 4
+            $0.failure = S3Error(code: .accessDenied, message: "Access Denied", httpStatus: 403, awsCode: "AccessDenied")
+        }
+        let logs = CapturedLogs()
+        let output = try await S3Output(settings: Self.settings(directory: directory), store: store, logger: logs.logger)
+        try await Self.run(output, [Self.batch([#"{"n":1}"#])])
+        #expect(store.state.withLock { $0.objects.count } == 1)
+        let errors = logs.messages(at: .error).filter { $0.contains("cannot upload") }
+        #expect(errors.count == 1)
+        #expect(errors.first?.contains("s3:PutObject") == true)
     }
 
     /// A full disk holds input back (as `block` does) with one error in the log, and Sluice carries on
