@@ -9,40 +9,11 @@ set -euo pipefail
 seconds=${1:-300}
 rate=${2:-25000}
 connections=${3:-4}
-root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/sluice-steady-XXXXXX)
 trap 'kill $sluice_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 
-swift build -c release --product sluice --package-path "$root" >/dev/null
-sluice="$root/.build/release/sluice"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$work/sluice.conf" <<CONF
-<source>
-  @type syslog
-  port $port
-  bind 127.0.0.1
-  tag system
-  <transport tcp>
-  </transport>
-</source>
-<match system.**>
-  @type s3
-  local_directory $work/bucket
-  path syslog/
-  store_as gzip
-  <buffer tag,time>
-    @type file
-    path $work/buffer
-    timekey 3600
-    timekey_wait 10m
-    chunk_limit_size 256m
-    flush_at_shutdown true
-  </buffer>
-</match>
-CONF
-"$sluice" run -c "$work/sluice.conf" 2> "$work/sluice.log" &
-sluice_pid=$!
-for _ in $(seq 100); do grep -q "listening syslog socket" "$work/sluice.log" && break; sleep 0.1; done
+source "$(dirname "$0")/sluice-under-test.sh"
+start_sluice "$work" gzip
 
 "$sluice" loadgen --port "$port" --transport tcp --format rfc3164 --size 130 --connections "$connections" \
   --rate "$rate" --duration "$seconds" --json > "$work/loadgen.json" &
@@ -60,13 +31,7 @@ wait $loadgen_pid || true
 kill -TERM $sluice_pid
 wait $sluice_pid || true
 sent=$(python3 -c "import json; print(json.load(open('$work/loadgen.json'))['sent'])")
-stored=$(find "$work/bucket" -type f -name '*.gz' -exec gzip -dc {} + | python3 -c '
-import sys, json
-seen = {}
-for line in sys.stdin:
-    n = json.loads(line)["message"].split("seq=", 1)[1].split(" ", 1)[0]
-    seen[n] = seen.get(n, 0) + 1
-print(len(seen), sum(v - 1 for v in seen.values()))')
+stored=$(count_stored "$work" gzip)
 python3 - <<PY
 rows = [list(map(float, l.split())) for l in open("$work/samples")]
 first = [r for r in rows if r[0] <= 70]

@@ -13,40 +13,11 @@ set -euo pipefail
 messages=${1:-1000000}
 connections=${2:-4}
 codec=${3:-gzip}
-root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/sluice-bench-XXXXXX)
 trap 'kill $sluice_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 
-swift build -c release --product sluice --package-path "$root" >/dev/null
-sluice="$root/.build/release/sluice"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$work/sluice.conf" <<CONF
-<source>
-  @type syslog
-  port $port
-  bind 127.0.0.1
-  tag system
-  <transport tcp>
-  </transport>
-</source>
-<match system.**>
-  @type s3
-  local_directory $work/bucket
-  path syslog/
-  store_as $codec
-  <buffer tag,time>
-    @type file
-    path $work/buffer
-    timekey 3600
-    timekey_wait 10m
-    chunk_limit_size 256m
-    flush_at_shutdown true
-  </buffer>
-</match>
-CONF
-"$sluice" run -c "$work/sluice.conf" 2> "$work/sluice.log" &
-sluice_pid=$!
-for _ in $(seq 100); do grep -q "listening syslog socket" "$work/sluice.log" && break; sleep 0.1; done
+source "$(dirname "$0")/sluice-under-test.sh"
+start_sluice "$work" "$codec"
 # Peak anonymous and file-backed resident memory, sampled while it runs.
 ( peak_anon=0; peak_file=0
   while kill -0 $sluice_pid 2>/dev/null; do
@@ -69,15 +40,7 @@ peak_kb=$(grep -o 'peak_rss_kb="[0-9]*"' "$work/sluice.log" | tail -1 | tr -dc '
 read -r peak_anon peak_file < "$work/rss-peaks" || true
 cpu=$(grep -o 'cpu_seconds="[0-9.]*"' "$work/sluice.log" | tail -1 | tr -dc '0-9.' || true)
 
-stored=$(find "$work/bucket" -type f | while read -r f; do
-  if [ "$codec" = lz4 ]; then lz4 -dc "$f"; else gzip -dc "$f"; fi
-done | python3 -c '
-import sys, json
-seen = {}
-for line in sys.stdin:
-    n = json.loads(line)["message"].split("seq=", 1)[1].split(" ", 1)[0]
-    seen[n] = seen.get(n, 0) + 1
-print(len(seen), sum(v - 1 for v in seen.values()))')
+stored=$(count_stored "$work" "$codec")
 unique=${stored% *}
 duplicates=${stored#* }
 python3 - <<PY

@@ -374,12 +374,8 @@ struct ChunkJournal {
     private static func copyToQuarantine(_ file: any SpoolFile, directory: String, fileSystem: any SpoolFileSystem) {
         guard let bytes = try? file.readAll() else { return }
         let folder = directory + "/quarantine"
-        let target = folder + "/" + fileName + "." + String(WallClock.nanoseconds())
-        guard (try? fileSystem.makeDirectory(folder)) != nil, let copy = try? fileSystem.create(target, capacity: max(bytes.count, 1)) else { return }
-        defer { copy.close() }
-        try? copy.grow(to: bytes.count)
-        try? copy.write(bytes, at: 0)
-        try? copy.sync()
+        try? fileSystem.makeDirectory(folder)
+        try? fileSystem.writeFile(folder + "/" + fileName + "." + String(WallClock.nanoseconds()), bytes)
     }
 
     private static func createFile(at path: String, entries: [JournalEntry], fileSystem: any SpoolFileSystem) throws -> FrameWriter {

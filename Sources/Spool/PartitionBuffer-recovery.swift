@@ -288,7 +288,9 @@ extension PartitionBuffer {
             }
             try journal.record(.opened(header.id, key, index: header.index, createdAt: header.createdAt))
             importing = (header.id, key)
-            let writer = try createSegmentForImport(header.id)
+            // A first segment left by an import cut short before its journal entry was written.
+            try? fileSystem.remove(configuration.directory + "/" + SegmentHeader.fileName(chunk: header.id, number: 0))
+            let writer = try createSegment(chunk: header.id, number: 0, capacity: configuration.segmentSize)
             let chunk = OpenChunk(id: header.id, key: key, index: header.index, createdAt: header.createdAt, segments: [writer.path], writer: writer)
             // Another chunk of this partition carried over before stays the one appended to.
             let previous = open.removeValue(forKey: key)
@@ -329,22 +331,6 @@ extension PartitionBuffer {
         try discard(id, segments: leftovers.map { configuration.directory + "/" + $0 })
     }
 
-    private func createSegmentForImport(_ id: ChunkID) throws -> FrameWriter {
-        let path = configuration.directory + "/" + SegmentHeader.fileName(chunk: id, number: 0)
-        try? fileSystem.remove(path)
-        let capacity = configuration.segmentSize
-        let file = try fileSystem.create(path, capacity: capacity)
-        do {
-            let header = SegmentHeader(chunkID: id, number: 0, createdAt: WallClock.nanoseconds(), capacity: capacity)
-            try file.grow(to: FrameWriter.grownSize(current: 0, needed: SegmentHeader.length, capacity: capacity))
-            try file.write(header.encoded(), at: 0)
-        } catch {
-            file.close()
-            throw error
-        }
-        return FrameWriter(file: file, end: SegmentHeader.length, capacity: capacity, synced: false)
-    }
-
     // MARK: - Quarantine
 
     func moveToQuarantine(_ path: String, reason: any Error) {
@@ -374,15 +360,8 @@ extension PartitionBuffer {
         do {
             try fileSystem.makeDirectory(folder)
             let source = try fileSystem.open(path, writable: false, capacity: 0)
-            let bytes = try source.readAll()
-            source.close()
-            let target = folder + "/" + name
-            try? fileSystem.remove(target)
-            let copy = try fileSystem.create(target, capacity: max(bytes.count, 1))
-            try copy.grow(to: bytes.count)
-            try copy.write(bytes, at: 0)
-            try copy.sync()
-            copy.close()
+            defer { source.close() }
+            try fileSystem.writeFile(folder + "/" + name, try source.readAll())
         } catch {
             logger.error("cannot copy damaged buffer file \(path) to \(folder)/ (\(error))")
         }

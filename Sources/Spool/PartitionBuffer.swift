@@ -220,7 +220,7 @@ public actor PartitionBuffer {
         chunk.segments.append(writer.path)
     }
 
-    private func createSegment(chunk: ChunkID, number: Int, capacity: Int) throws -> FrameWriter {
+    func createSegment(chunk: ChunkID, number: Int, capacity: Int) throws -> FrameWriter {
         let path = configuration.directory + "/" + SegmentHeader.fileName(chunk: chunk, number: number)
         let file = try fileSystem.create(path, capacity: capacity)
         do {

@@ -40,6 +40,19 @@ public protocol SpoolFile: AnyObject {
     func close()
 }
 
+extension SpoolFileSystem {
+    /// Writes `bytes` as the whole of a new file at `path` (replacing one there), synced: copies kept
+    /// in `quarantine/`.
+    func writeFile(_ path: String, _ bytes: [UInt8]) throws {
+        try? remove(path)
+        let file = try create(path, capacity: max(bytes.count, 1))
+        defer { file.close() }
+        try file.grow(to: bytes.count)
+        try file.write(bytes, at: 0)
+        try file.sync()
+    }
+}
+
 extension SpoolFile {
     func write(_ bytes: [UInt8], at offset: Int) throws {
         try bytes.withUnsafeBytes { try write($0, at: offset) }
@@ -61,7 +74,6 @@ public struct SpoolError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let noSpace = Code("no space left on device")
         public static let corrupt = Code("corrupt buffer file")
         public static let unsupportedVersion = Code("unsupported buffer format version")
-        public static let bufferFull = Code("buffer full")
     }
 
     public var code: Code
