@@ -66,7 +66,10 @@ public final class UDPReceiver: Sendable {
 
     /// Counts and logs (at most every 10 s) the datagrams the kernel dropped while Sluice was not reading.
     private func watchKernelDrops(port: Int) async {
-        guard var last = UDPDrops.count(port: port) else { return }
+        // The socket is new, so its count starts at 0: drops before the first reading count too (a
+        // burst can fill the receive buffer before this task first runs).
+        guard UDPDrops.count(port: port) != nil else { return }
+        var last = 0
         var unlogged = 0
         var lastLogged = ContinuousClock.now - .seconds(10)
         while !Task.isCancelled {
