@@ -126,7 +126,14 @@ let package = Package(
         // Real components for tests: a loopback S3 server, a private rsyslogd, the sluice binary.
         .target(
             name: "TestSupport",
-            dependencies: ["Spool", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Spool",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Tests/TestSupport"
         ),
 

@@ -36,7 +36,7 @@ public struct BufferConfiguration: Sendable, Hashable {
     public var flushMode: FlushMode = .default
     /// `flush_interval`; default 60 s.
     public var flushInterval: Duration = .seconds(60)
-    /// `flush_thread_count`; default 1.
+    /// `flush_thread_count`: chunks uploaded at once; default 1.
     public var flushThreadCount: Int = 1
     /// `retry_type`; default exponential_backoff.
     public var retryType: RetryType = .exponential_backoff
@@ -145,6 +145,5 @@ public struct BufferConfiguration: Sendable, Hashable {
     static let notYetEffective: [(String, String)] = [
         ("chunk_limit_records", "chunks are limited by chunk_limit_size only"),
         ("flush_mode", "chunks are sealed when their timekey + timekey_wait has passed (flush_interval without a time key), on SIGUSR1 and at shutdown"),
-        ("flush_thread_count", "one upload at a time per <match>"),
     ]
 }

@@ -44,6 +44,11 @@ public struct S3OutputConfiguration: Sendable, Hashable {
     public var checkBucket: Bool = true
     public var autoCreateBucket: Bool = true
     public var checkObject: Bool = true
+    /// `upload_part_size` (Sluice): objects larger than this go up by multipart upload in parts of
+    /// this size; default 16 MiB, 5 MiB to 5 GiB (S3's limits).
+    public var uploadPartSize: Int = 16 << 20
+    /// `upload_concurrency` (Sluice): parts of one object in flight at once; default 4.
+    public var uploadConcurrency: Int = 4
     /// `utc`: format `%{time_slice}` in UTC; default false.
     public var utc: Bool = false
     /// `<format>`; default json.
@@ -71,7 +76,7 @@ public struct S3OutputConfiguration: Sendable, Hashable {
         "@type", "@id", "@log_level", "s3_bucket", "s3_region", "path", "store_as", "compression_level",
         "s3_object_key_format", "time_slice_format", "s3_endpoint", "force_path_style", "aws_key_id",
         "aws_sec_key", "local_directory", "storage_class", "acl", "use_server_side_encryption", "ssekms_key_id",
-        "check_bucket", "auto_create_bucket", "check_object", "utc",
+        "check_bucket", "auto_create_bucket", "check_object", "utc", "upload_part_size", "upload_concurrency",
     ]
 
     init(validating element: ConfigElement, log: ProblemLog) {
@@ -118,6 +123,8 @@ public struct S3OutputConfiguration: Sendable, Hashable {
         if let value = reader.bool("auto_create_bucket") { autoCreateBucket = value }
         if let value = reader.bool("check_object") { checkObject = value }
         if let value = reader.bool("utc") { utc = value }
+        if let value = reader.size("upload_part_size", in: (5 << 20)...(5 << 30)) { uploadPartSize = value }
+        if let value = reader.integer("upload_concurrency", in: 1...64) { uploadConcurrency = value }
 
         if let section = reader.section("assume_role_credentials") {
             assumeRole = AssumeRoleConfiguration(validating: section, log: log)

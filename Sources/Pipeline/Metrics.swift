@@ -16,6 +16,8 @@ enum MetricName {
     static let sealedChunks = "sluice_sealed_chunks_total"
     static let uploadedObjects = "sluice_uploaded_objects_total"
     static let uploadedBytes = "sluice_uploaded_bytes_total"
+    /// Parts of multipart uploads the bucket acknowledged.
+    static let uploadedParts = "sluice_uploaded_parts_total"
     static let uploadFailures = "sluice_upload_failures_total"
     /// Chunks whose upload was given up (`retry_max_times`, `retry_timeout`), set aside in `failed/`.
     static let failedChunks = "sluice_failed_chunks_total"

@@ -53,6 +53,9 @@ enum OutputPlanning {
             overflowAction: buffer.overflowAction,
             checkObject: s3.checkObject,
             objectHeaders: objectHeaders(for: s3),
+            partSize: s3.uploadPartSize,
+            uploadConcurrency: s3.uploadConcurrency,
+            flushThreadCount: s3.buffer.flushThreadCount,
             retry: RetryPolicy(
                 kind: buffer.retryType == .periodic ? .periodic : .exponentialBackoff,
                 initialWait: buffer.retryWait,

@@ -9,12 +9,6 @@ import SluiceConfig
 import Spool
 import Synchronization
 
-/// A compressed object ready to go: the chunk it came from and its bytes.
-struct CompressedObject: Sendable {
-    var chunk: SealedChunk
-    var body: ByteBuffer
-}
-
 /// What an S3 output is made of, validated.
 struct S3OutputSettings: Sendable {
     var name: String
@@ -32,16 +26,23 @@ struct S3OutputSettings: Sendable {
     var checkObject: Bool
     /// Headers for every PUT: storage class, server-side encryption, ACL.
     var objectHeaders: [(String, String)] = []
+    /// `upload_part_size`: objects larger than this go up in parts of this size.
+    var partSize: Int = 16 << 20
+    /// `upload_concurrency`: parts in flight per chunk.
+    var uploadConcurrency: Int = 4
+    /// `flush_thread_count`: chunks uploaded at once.
+    var flushThreadCount: Int = 1
     var retry: RetryPolicy
     /// How long a graceful shutdown keeps retrying failed uploads before leaving them for the next start.
     var shutdownUploadTimeout: Duration = .seconds(60)
 }
 
-/// One `<match>` with `@type s3`: the partition buffer, the compressor and the uploader, each a task.
+/// One `<match>` with `@type s3`: the partition buffer, and `flush_thread_count` uploaders.
 ///
 /// Records come in through the bounded `records` queue. Sealed chunks wait on disk in the partition
-/// buffer, however many there are, so appending never waits for S3; the compressor takes them oldest
-/// first and hands at most two compressed objects to the uploader. Input is held back only when the
+/// buffer, however many there are, so appending never waits for S3; each uploader takes the oldest,
+/// compresses it as it reads it and sends it in parts (`ChunkUpload`), so memory holds at most
+/// `upload_concurrency + 1` parts per uploader, whatever the chunk's size. Input is held back only when the
 /// buffer reaches `total_limit_size` or the disk fails, and then the parser workers wait, and in turn
 /// the receivers: TCP senders slow down, nothing in memory grows.
 final class S3Output: PipelineOutput {
@@ -49,8 +50,6 @@ final class S3Output: PipelineOutput {
     let records = BoundedQueue<EncodedBatch>(.watermark(low: 4, high: 16))
     /// Rung when a chunk is sealed; finished when no more will be.
     private let sealedBell = BoundedQueue<Void>(.watermark(low: 0, high: 1))
-    /// At most this many compressed objects wait in memory for the uploader.
-    private let compressed = BoundedQueue<CompressedObject>(.watermark(low: 0, high: 2))
     private let buffer: PartitionBuffer
     private let store: any ObjectStore
     private let logger: Logger
@@ -73,8 +72,7 @@ final class S3Output: PipelineOutput {
     func run() async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.runBuffer() }
-            group.addTask { await self.runCompressor() }
-            group.addTask { await self.runUploader() }
+            group.addTask { await self.runUploaders() }
         }
         await buffer.close()
     }
@@ -164,6 +162,9 @@ final class S3Output: PipelineOutput {
             case .drop_oldest_chunk:
                 do {
                     if let dropped = try await buffer.dropOldestSealed() {
+                        if let multipart = dropped.multipart, let key = dropped.objectKey {
+                            try? await store.abortMultipartUpload(key: key, uploadID: multipart.uploadID, logger: logger)
+                        }
                         overflowDropped(dropped.recordCount, cause: "drop_oldest_chunk")
                         logger.error("buffer \(settings.spool.directory) reached total_limit_size: dropped the oldest \(dropped) (overflow_action drop_oldest_chunk)")
                         continue
@@ -194,115 +195,97 @@ final class S3Output: PipelineOutput {
         }
     }
 
-    // MARK: - Compressor stage
+    // MARK: - Upload stage
 
-    private func runCompressor() async {
+    /// `flush_thread_count` workers, each taking the oldest sealed chunk and uploading it, until no
+    /// more chunks will be sealed and none is left.
+    private func runUploaders() async {
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<max(1, settings.flushThreadCount) {
+                group.addTask { await self.runUploader() }
+            }
+        }
+    }
+
+    private func runUploader() async {
         var noMoreSeals = false
-        var failures = 0
         while true {
             if let chunk = await buffer.takeSealed() {
+                // Wake another worker for the next chunk, if any.
+                _ = sealedBell.trySend(())
                 // Past the shutdown deadline what is left stays on disk for the next start.
-                if pastShutdownDeadline { continue }
-                do {
-                    let body = try await compress(chunk)
-                    try await compressed.send(CompressedObject(chunk: chunk, body: body))
-                    failures = 0
-                } catch let error as SpoolError where error.code == .corrupt {
-                    logger.error("cannot read \(chunk): \(error); moving it to quarantine/")
-                    await buffer.quarantine(chunk.id, reason: error)
-                } catch {
-                    failures += 1
-                    guard !pastShutdownDeadline else {
-                        logger.error("cannot compress \(chunk): \(error); it stays in the buffer for the next start")
-                        continue
-                    }
-                    logger.error("cannot compress \(chunk): \(error); trying again")
-                    await buffer.release(chunk.id)
-                    await pause(settings.retry.wait(afterFailures: failures))
-                }
+                if !pastShutdownDeadline { await deliver(chunk) }
                 continue
             }
             if noMoreSeals { break }
             if await sealedBell.next() == nil { noMoreSeals = true }
         }
-        compressed.finish()
     }
 
-    /// The chunk's records, compressed, straight into the buffer that is sent: one copy of the object
-    /// in memory, never the whole chunk uncompressed (unless stored uncompressed).
-    private func compress(_ chunk: SealedChunk) async throws -> ByteBuffer {
-        let compressor = try settings.storeAs.makeCompressor(level: settings.compressionLevel)
-        var reader = ChunkReader(chunk, fileSystem: settings.spool.fileSystem)
-        var body = ByteBuffer()
-        body.reserveCapacity(compressor == nil ? chunk.recordBytes : chunk.recordBytes / 6)
-        var output: [UInt8] = []
-        while let block = try reader.next() {
-            guard let compressor else {
-                body.writeBytes(block)
-                continue
-            }
-            try compressor.compress(block, into: &output)
-            body.writeBytes(output)
-            output.removeAll(keepingCapacity: true)
-            // Compression is CPU-bound: let other tasks (parsers, receivers) run between blocks.
-            await Task.yield()
-        }
-        try compressor?.finish(into: &output)
-        body.writeBytes(output)
-        return body
-    }
-
-    // MARK: - Uploader stage
-
-    private func runUploader() async {
-        while let object = await compressed.next() {
-            await upload(object)
-        }
-    }
-
-    private func upload(_ object: CompressedObject) async {
-        var chunk = object.chunk
+    /// Uploads a chunk and commits it, retrying as `retry_*` say; gives up into `failed/`, or leaves the
+    /// chunk for the next start once the shutdown deadline has passed.
+    private func deliver(_ taken: SealedChunk) async {
+        var chunk = taken
         var failures = 0
         var firstFailure: ContinuousClock.Instant?
+        // An upload key recorded by an earlier run: its CreateMultipartUpload may have been lost.
+        var mayHaveUnrecordedUpload = chunk.objectKey != nil && chunk.multipart == nil
         while true {
             let key = chunk.objectKey ?? settings.keyTemplate.key(for: chunk)
             guard !pastShutdownDeadline else {
                 logger.warning("leaving \(key) for the next start: the shutdown deadline has passed")
+                await buffer.release(chunk.id)
                 return
             }
+            var upload: ChunkUpload?
             do {
                 // Recorded before the first byte is sent: a restart uploads to this key again.
                 chunk = try await buffer.beginUpload(chunk.id, key: key)
-                if settings.checkObject, let existing = try await store.headObject(key: key, logger: logger) {
-                    if existing.metadata[Self.chunkIDMetadata] == chunk.id.hex {
-                        // Uploaded before, but the answer (or the commit) was lost.
-                        logger.info("\(key) already holds chunk \(chunk.id)")
-                    } else {
-                        // Another writer (another host, td-agent, an earlier buffer) has this key: as
-                        // Fluentd does, take the next index, recorded in the chunk so retries keep it.
-                        chunk = try await buffer.reindex(chunk.id)
-                        logger.info("\(key) exists; chunk \(chunk.id) moves to index \(chunk.index)")
-                        continue
-                    }
-                } else {
-                    _ = try await store.putObject(request(for: chunk, key: key, body: object.body), logger: logger)
+                upload = ChunkUpload(
+                    chunk: chunk, key: key, settings: settings, buffer: buffer, store: store, logger: logger,
+                    mayHaveUnrecordedUpload: mayHaveUnrecordedUpload
+                )
+                switch try await upload!.run() {
+                case .reindexed(let next):
+                    logger.info("\(key) exists; chunk \(chunk.id) moves to index \(next.index)")
+                    chunk = next
+                    continue
+                case .alreadyStored:
+                    // Uploaded before, but the answer (or the commit) was lost.
+                    logger.info("\(key) already holds chunk \(chunk.id)")
+                case .stored(let bytes, let parts, let resumed):
                     Counter(label: MetricName.uploadedObjects, dimensions: [("output", settings.name)]).increment()
-                    Counter(label: MetricName.uploadedBytes, dimensions: [("output", settings.name)])
-                        .increment(by: object.body.readableBytes)
-                    logger.info("uploaded \(key) (\(chunk.recordCount) records, \(object.body.readableBytes) bytes)")
+                    Counter(label: MetricName.uploadedBytes, dimensions: [("output", settings.name)]).increment(by: bytes)
+                    let how = parts == 0 ? "" : resumed > 0 ? " in \(parts) parts, \(resumed) of them sent before" : " in \(parts) parts"
+                    logger.info("uploaded \(key) (\(chunk.recordCount) records, \(bytes) bytes\(how))")
                 }
                 try await buffer.commit(chunk.id)
                 return
             } catch {
+                if let upload { chunk = upload.chunk }
+                mayHaveUnrecordedUpload = true
+                if let error = error as? SpoolError, error.code == .corrupt {
+                    logger.error("cannot read \(chunk): \(error); moving it to quarantine/")
+                    await abandon(chunk, key: key)
+                    await buffer.quarantine(chunk.id, reason: error)
+                    return
+                }
+                if let error = error as? ChunkUpload.PartsDiffer {
+                    logger.warning("\(key): \(error); aborting its multipart upload and starting again")
+                    await abandon(chunk, key: key)
+                    if let latest = await buffer.pendingChunks().first(where: { $0.id == chunk.id }) { chunk = latest }
+                }
                 failures += 1
                 let since = firstFailure ?? .now
                 firstFailure = since
                 Counter(label: MetricName.uploadFailures, dimensions: [("output", settings.name)]).increment()
                 guard !pastShutdownDeadline else {
                     logger.error("giving up on \(key) for this run: \(error); the chunk stays in the buffer for the next start")
+                    await buffer.release(chunk.id)
                     return
                 }
                 if settings.retry.givesUp(afterFailures: failures, failingFor: since.duration(to: .now)) {
+                    await abandon(chunk, key: key)
                     let folder = await buffer.setAsideFailed(chunk.id, reason: error)
                     Counter(label: MetricName.failedChunks, dimensions: [("output", settings.name)]).increment()
                     logger.error("gave up on \(key) after \(failures) attempts over \(since.duration(to: .now)) (retry_max_times / retry_timeout): \(error); its \(chunk.recordCount) records are kept in \(folder)/")
@@ -323,7 +306,18 @@ final class S3Output: PipelineOutput {
         }
     }
 
-    static let chunkIDMetadata = "sluice-chunk-id"
+    /// Aborts the chunk's multipart upload, if it has one, so its parts do not linger in the bucket.
+    private func abandon(_ chunk: SealedChunk, key: String) async {
+        guard let multipart = chunk.multipart else { return }
+        do {
+            try await store.abortMultipartUpload(key: chunk.objectKey ?? key, uploadID: multipart.uploadID, logger: logger)
+            _ = try await buffer.forgetMultipart(chunk.id)
+        } catch {
+            logger.error("cannot abort multipart upload \(multipart.uploadID) of \(chunk.objectKey ?? key): \(error); its parts stay in the bucket until a lifecycle rule (AbortIncompleteMultipartUpload) removes them")
+        }
+    }
+
+    static let chunkIDMetadata = ChunkUpload.chunkIDMetadata
 
     /// What to check for an error that retrying cannot fix.
     static func hint(for error: S3Error?) -> String {
@@ -335,17 +329,6 @@ final class S3Output: PipelineOutput {
         case .wrongRegion: return " (check s3_region)"
         default: return ""
         }
-    }
-
-    private func request(for chunk: SealedChunk, key: String, body: ByteBuffer) -> PutObjectRequest {
-        var request = PutObjectRequest(
-            key: key,
-            body: body,
-            contentType: settings.storeAs.contentType,
-            metadata: [Self.chunkIDMetadata: chunk.id.hex, "sluice-records": String(chunk.recordCount)]
-        )
-        request.headers = settings.objectHeaders
-        return request
     }
 
     /// Sleeps `duration`, but no further than the shutdown deadline once shutdown has begun.

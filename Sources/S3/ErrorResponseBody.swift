@@ -37,6 +37,34 @@ enum XMLFields {
         return nil
     }
 
+    /// The contents of every `<Name>...</Name>` in turn (not nested in one another).
+    static func elements(named element: String, in xml: String) -> [String] {
+        var result: [String] = []
+        var searchStart = xml.startIndex
+        while let open = xml.range(of: "<\(element)>", range: searchStart..<xml.endIndex),
+            let close = xml.range(of: "</\(element)>", range: open.upperBound..<xml.endIndex)
+        {
+            result.append(String(xml[open.upperBound..<close.lowerBound]))
+            searchStart = close.upperBound
+        }
+        return result
+    }
+
+    /// Text made safe to put between tags.
+    static func escape(_ text: String) -> String {
+        var result = ""
+        for character in text {
+            switch character {
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            case "\"": result += "&quot;"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+
     static func decodeEntities(_ text: String) -> String {
         guard text.contains("&") || text.contains("<![CDATA[") else { return text }
         var text = text

@@ -30,14 +30,21 @@ public struct LocalDirectoryObjectStore: ObjectStore {
 
     public func putObject(_ request: PutObjectRequest, logger: Logger) async throws -> PutObjectResult {
         let path = try path(forKey: request.key)
+        try Self.writeAtomically(path, key: request.key) { write in
+            try request.body.withUnsafeReadableBytes { try write($0) }
+        }
+        logger.debug("stored object", metadata: ["s3.key": "\(request.key)", "path": "\(path)"])
+        return PutObjectResult(etag: "\"\(SigV4Encoding.hex(Insecure.MD5.hash(data: request.body.readableBytesView)))\"")
+    }
+
+    /// Writes a file through a temporary in the same directory, fsync'd, renamed into place, and the
+    /// directory fsync'd. `produce` calls its argument with each piece of the contents.
+    static func writeAtomically(
+        _ path: String, key: String, produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws {
         let directory = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw S3Error(code: .localIO, message: "cannot create directory \(directory) for \(request.key): \(error); check permissions and free space")
-        }
-
+        try makeDirectory(directory, for: key)
         let temporaryPath = "\(directory)/.\(name).sluice-tmp-\(UInt64.random(in: 0...UInt64.max))"
         let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw Self.ioError("create", temporaryPath) }
@@ -46,7 +53,7 @@ public struct LocalDirectoryObjectStore: ObjectStore {
             if !closed { _ = close(descriptor) }
         }
         do {
-            try request.body.withUnsafeReadableBytes { bytes in
+            try produce { bytes in
                 var offset = 0
                 while offset < bytes.count {
                     let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
@@ -65,14 +72,24 @@ public struct LocalDirectoryObjectStore: ObjectStore {
             _ = unlink(temporaryPath)
             throw error
         }
-        // Make the rename itself durable.
+        syncDirectory(directory)
+    }
+
+    static func makeDirectory(_ directory: String, for key: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw S3Error(code: .localIO, message: "cannot create directory \(directory) for \(key): \(error); check permissions and free space")
+        }
+    }
+
+    /// Makes a rename or unlink in `directory` durable.
+    static func syncDirectory(_ directory: String) {
         let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryDescriptor >= 0 {
             _ = fsync(directoryDescriptor)
             _ = close(directoryDescriptor)
         }
-        logger.debug("stored object", metadata: ["s3.key": "\(request.key)", "path": "\(path)"])
-        return PutObjectResult(etag: "\"\(SigV4Encoding.hex(Insecure.MD5.hash(data: request.body.readableBytesView)))\"")
     }
 
     public func headObject(key: String, logger: Logger) async throws -> ObjectHead? {
@@ -101,7 +118,7 @@ public struct LocalDirectoryObjectStore: ObjectStore {
         return "\(root)/\(key)"
     }
 
-    private static func ioError(_ operation: String, _ path: String) -> S3Error {
+    static func ioError(_ operation: String, _ path: String) -> S3Error {
         let reason = String(cString: strerror(errno))
         return S3Error(code: .localIO, message: "\(operation) \(path) failed: \(reason); check permissions and free space")
     }

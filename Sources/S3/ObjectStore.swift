@@ -30,11 +30,59 @@ public struct PutObjectResult: Sendable, Equatable {
     }
 }
 
+/// What a multipart upload creates: the object's key and everything but its body.
+public struct MultipartUploadRequest: Sendable {
+    public var key: String
+    public var contentType: String?
+    public var contentEncoding: String?
+    /// Sent as `x-amz-meta-<name>`; names and values must be printable ASCII.
+    public var metadata: [String: String]
+    /// As `PutObjectRequest.headers`.
+    public var headers: [(String, String)]
+
+    public init(key: String, contentType: String? = nil, contentEncoding: String? = nil, metadata: [String: String] = [:], headers: [(String, String)] = []) {
+        self.key = key
+        self.contentType = contentType
+        self.contentEncoding = contentEncoding
+        self.metadata = metadata
+        self.headers = headers
+    }
+}
+
+/// A part the server holds: its number and the ETag it answered with.
+public struct UploadedPart: Sendable, Hashable {
+    public var number: Int
+    public var etag: String
+
+    public init(number: Int, etag: String) {
+        self.number = number
+        self.etag = etag
+    }
+}
+
 /// Where finished chunks go: S3 or a local directory standing in for a bucket.
+///
+/// Multipart uploads follow S3's API: every part but the last is at least 5 MiB, part numbers run
+/// from 1 to 10,000, uploading a part number again replaces it, and an upload that is neither
+/// completed nor aborted keeps its parts (and costs storage) until it is.
 public protocol ObjectStore: Sendable {
     func putObject(_ request: PutObjectRequest, logger: Logger) async throws -> PutObjectResult
     /// The object's metadata (`x-amz-meta-*` names without the prefix), or nil when there is no such key.
     func headObject(key: String, logger: Logger) async throws -> ObjectHead?
+
+    /// Starts a multipart upload; returns its upload id.
+    func createMultipartUpload(_ request: MultipartUploadRequest, logger: Logger) async throws -> String
+    /// Uploads one part, with a checksum the server verifies; returns its ETag.
+    func uploadPart(key: String, uploadID: String, partNumber: Int, body: ByteBuffer, logger: Logger) async throws -> String
+    /// Joins the parts, in number order, into the object.
+    func completeMultipartUpload(key: String, uploadID: String, parts: [UploadedPart], logger: Logger) async throws
+    /// Discards the upload and its parts. An upload that no longer exists counts as aborted.
+    func abortMultipartUpload(key: String, uploadID: String, logger: Logger) async throws
+    /// The parts the server holds for the upload, by number; nil when there is no such upload
+    /// (completed, aborted or never created).
+    func listParts(key: String, uploadID: String, logger: Logger) async throws -> [UploadedPart]?
+    /// The ids of the unfinished uploads to exactly this key.
+    func listMultipartUploads(key: String, logger: Logger) async throws -> [String]
 }
 
 /// What a HEAD tells about an existing object.

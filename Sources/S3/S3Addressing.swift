@@ -16,8 +16,9 @@ struct S3Addressing: Sendable, Equatable {
             || !Self.isVirtualHostCompatible(bucket: bucket, https: endpoint.scheme?.lowercased() == "https")
     }
 
-    /// The request URL for a key: each `/`-separated segment URI-encoded, `/` kept.
-    func url(forKey key: String) -> URL {
+    /// The request URL for a key: each `/`-separated segment URI-encoded, `/` kept; `query` is
+    /// appended as given (already encoded).
+    func url(forKey key: String, query: String? = nil) -> URL {
         let scheme = endpoint.scheme?.lowercased() ?? "https"
         var host = endpoint.host(percentEncoded: false) ?? ""
         if host.contains(":") { host = "[\(host)]" }
@@ -27,7 +28,8 @@ struct S3Addressing: Sendable, Equatable {
         while basePath.hasSuffix("/") { basePath.removeLast() }
         let bucketPath = usesPathStyle ? "/" + SigV4Encoding.uriEncode(bucket) : ""
         let keyPath = "/" + SigV4Encoding.uriEncode(key, keepSlash: true)
-        return URL(string: "\(scheme)://\(host)\(port)\(basePath)\(bucketPath)\(keyPath)")!
+        let queryPart = query.map { "?" + $0 } ?? ""
+        return URL(string: "\(scheme)://\(host)\(port)\(basePath)\(bucketPath)\(keyPath)\(queryPart)")!
     }
 
     static func isIPAddressOrLocalhost(_ host: String) -> Bool {

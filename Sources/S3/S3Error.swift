@@ -25,6 +25,9 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
             case invalidRequest
             case invalidEndpoint
             case localIO
+            case noSuchUpload
+            case badDigest
+            case invalidPart
         }
 
         private let base: Base
@@ -65,6 +68,12 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
         public static let invalidEndpoint = Code(.invalidEndpoint)
         /// Reading or writing the local-directory bucket failed.
         public static let localIO = Code(.localIO)
+        /// The multipart upload is gone: completed, aborted, or expired by a lifecycle rule.
+        public static let noSuchUpload = Code(.noSuchUpload)
+        /// The body did not match its Content-MD5 or checksum: damaged on the way, so sent again.
+        public static let badDigest = Code(.badDigest)
+        /// CompleteMultipartUpload named a part the server does not hold, or holds with another ETag.
+        public static let invalidPart = Code(.invalidPart)
 
         public var description: String { base.rawValue }
     }
@@ -99,7 +108,7 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
     public var isRetryable: Bool {
         if let retryableOverride { return retryableOverride }
         switch code {
-        case .throttled, .serverError, .requestTimeout, .transport, .clockSkew, .expiredCredentials:
+        case .throttled, .serverError, .requestTimeout, .transport, .clockSkew, .expiredCredentials, .badDigest:
             return true
         default:
             return false
@@ -155,6 +164,12 @@ extension S3Error {
                 return (.requestTimeout, "the server timed out waiting for the request")
             case "InternalError", "ServiceUnavailable", "InternalFailure":
                 return (.serverError, "server error")
+            case "NoSuchUpload":
+                return (.noSuchUpload, "the multipart upload no longer exists (completed, aborted, or removed by a lifecycle rule)")
+            case "BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch":
+                return (.badDigest, "the body did not match its checksum; it was damaged on the way")
+            case "InvalidPart", "InvalidPartOrder", "EntityTooSmall":
+                return (.invalidPart, "the server does not hold the parts as listed")
             default:
                 switch status {
                 case 429: return (.throttled, "the server asks to slow down")

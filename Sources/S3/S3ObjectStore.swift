@@ -61,34 +61,38 @@ public struct S3ObjectStore: ObjectStore {
 
     public func putObject(_ request: PutObjectRequest, logger: Logger) async throws -> PutObjectResult {
         let operation = "PutObject s3://\(configuration.bucket)/\(request.key)"
-        guard !request.key.isEmpty else {
+        var headers = try objectHeaders(
+            key: request.key, contentType: request.contentType, contentEncoding: request.contentEncoding,
+            metadata: request.metadata, extra: request.headers, operation: operation
+        )
+        let body = request.body.readableBytesView
+        headers.append(("Content-MD5", Data(Insecure.MD5.hash(data: body)).base64EncodedString()))
+        let response = try await send(
+            method: "PUT", key: request.key, headers: headers, body: request.body,
+            payloadHash: SigV4Encoding.hex(SHA256.hash(data: body)), operation: operation, permission: "s3:PutObject", logger: logger
+        )
+        try response.check(operation: operation, permission: "s3:PutObject")
+        return PutObjectResult(etag: response.etag)
+    }
+
+    /// Content type, encoding, `x-amz-meta-*` and the extra headers of a new object, checked.
+    func objectHeaders(
+        key: String, contentType: String?, contentEncoding: String?, metadata: [String: String],
+        extra: [(String, String)], operation: String
+    ) throws -> [(String, String)] {
+        guard !key.isEmpty else {
             throw S3Error(code: .invalidKey, message: "\(operation): the object key is empty; check s3_object_key_format")
         }
         var headers: [(String, String)] = []
-        if let contentType = request.contentType { headers.append(("Content-Type", contentType)) }
-        if let contentEncoding = request.contentEncoding { headers.append(("Content-Encoding", contentEncoding)) }
-        for (name, value) in request.metadata.sorted(by: { $0.key < $1.key }) {
+        if let contentType { headers.append(("Content-Type", contentType)) }
+        if let contentEncoding { headers.append(("Content-Encoding", contentEncoding)) }
+        for (name, value) in metadata.sorted(by: { $0.key < $1.key }) {
             guard Self.isPrintableASCII(name), !name.isEmpty, Self.isPrintableASCII(value) else {
                 throw S3Error(code: .invalidRequest, message: "\(operation): metadata \"\(name)\" must have a printable ASCII name and value")
             }
             headers.append(("x-amz-meta-\(name.lowercased())", value))
         }
-        headers += request.headers
-        let body = request.body.readableBytesView
-        headers.append(("Content-MD5", Data(Insecure.MD5.hash(data: body)).base64EncodedString()))
-        let payloadHash = SigV4Encoding.hex(SHA256.hash(data: body))
-
-        let response = try await send(
-            method: "PUT", key: request.key, headers: headers, body: request.body,
-            payloadHash: payloadHash, operation: operation, permission: "s3:PutObject", logger: logger
-        )
-        guard (200..<300).contains(response.status) else {
-            throw S3Error.fromResponse(
-                operation: operation, permission: "s3:PutObject", status: response.status,
-                body: response.body.flatMap(ErrorResponseBody.init(xml:)), requestID: response.requestID
-            )
-        }
-        return PutObjectResult(etag: response.etag)
+        return headers + extra
     }
 
     public func headObject(key: String, logger: Logger) async throws -> ObjectHead? {
@@ -109,17 +113,26 @@ public struct S3ObjectStore: ObjectStore {
         }
     }
 
-    private struct Response {
+    struct Response {
         var status: Int
         var metadata: [String: String] = [:]
         var etag: String?
         var requestID: String?
-        var body: String?
+        var body: String = ""
+
+        /// Throws the classified error unless the status is 2xx and the body is not an `<Error>`
+        /// (CompleteMultipartUpload can fail after its 200 OK has been sent).
+        func check(operation: String, permission: String) throws {
+            let error = ErrorResponseBody(xml: body)
+            guard !(200..<300).contains(status) || (error != nil && body.contains("<Error")) else { return }
+            throw S3Error.fromResponse(operation: operation, permission: permission, status: status, body: error, requestID: requestID)
+        }
     }
 
-    private func send(
+    func send(
         method: String,
         key: String,
+        query: String? = nil,
         headers: [(String, String)],
         body: ByteBuffer?,
         payloadHash: String,
@@ -127,7 +140,7 @@ public struct S3ObjectStore: ObjectStore {
         permission: String,
         logger: Logger
     ) async throws -> Response {
-        let url = addressing.url(forKey: key)
+        let url = addressing.url(forKey: key, query: query)
         let host = SigV4Signer.hostHeader(for: url)
         let signedHeaders = [("Host", host)] + headers
         let credentials = try await self.credentials.credentials(logger: logger)
@@ -156,9 +169,8 @@ public struct S3ObjectStore: ObjectStore {
             if lowered.hasPrefix("x-amz-meta-") { result.metadata[String(lowered.dropFirst(11))] = value }
         }
         do {
-            // Error bodies are small; a success body is drained so the connection is reused.
-            let collected = try await response.body.collect(upTo: 1 << 20)
-            if !(200..<300).contains(result.status) { result.body = String(buffer: collected) }
+            // Answers are small XML documents (a ListParts page of 1,000 parts is about 200 KB).
+            result.body = String(buffer: try await response.body.collect(upTo: 8 << 20))
         } catch {
             if (200..<300).contains(result.status) { throw Self.transportError(error, operation: operation, endpoint: configuration.endpoint) }
         }
@@ -182,7 +194,7 @@ public struct S3ObjectStore: ObjectStore {
         )
     }
 
-    private static func isPrintableASCII(_ text: String) -> Bool {
+    static func isPrintableASCII(_ text: String) -> Bool {
         text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7f }
     }
 }

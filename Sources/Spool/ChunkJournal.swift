@@ -19,12 +19,18 @@ import CivilTime
 //     5 dropped      chunk id (16)          discarded (overflow_action drop_oldest_chunk)
 //     6 next index   time slice (8) | next index (4)   (written when the journal is compacted)
 //     7 uploading    chunk id (16) | key length (2) | object key, UTF-8
+//     8 multipart    chunk id (16) | part size (8) | upload id length (2) | upload id, UTF-8
+//     9 part         chunk id (16) | part number (4) | length (8) | MD5 (16) | ETag length (2) | ETag
+//    10 unstarted    chunk id (16)          its multipart upload is abandoned (aborted or gone)
 //
 // Each entry is appended and synced before what it records happens: `opened` before the chunk's
 // first segment exists, so `%{index}` numbers are never handed out twice, also after a restart;
 // `sealed` once the chunk's segments are synced; `uploading` with the object key before the first
 // byte goes to the bucket, so that a restart, even with another key template or host name, writes
-// the same key again; `committed` before its segments are deleted. Every entry is harmless should it
+// the same key again; `multipart` with the upload id as soon as S3 hands it out and before any
+// part is sent, `part` once S3 holds the part, so that a restart resumes the upload with the parts
+// still missing (or aborts it when it cannot complete); `committed` before its segments are
+// deleted. Every entry is harmless should it
 // reach the disk although its sync reported a failure (the caller then treats the step as not done
 // and does it again, or finds it done at the next start). When
 // dead entries dominate, the journal is rewritten with the live ones (a new file, synced, renamed).
@@ -37,6 +43,8 @@ struct JournaledChunk: Equatable, Sendable {
     var seal: Seal?
     /// The object key its upload began under, if it began.
     var objectKey: String?
+    /// Its multipart upload, when one was created.
+    var multipart: MultipartProgress?
 
     struct Seal: Equatable, Sendable {
         var segmentCount: Int
@@ -54,6 +62,9 @@ enum JournalEntry: Equatable {
     case dropped(ChunkID)
     case nextIndex(slice: Int64, index: Int)
     case uploading(ChunkID, key: String)
+    case multipart(ChunkID, uploadID: String, partSize: Int)
+    case part(ChunkID, number: Int, FinishedPart)
+    case unstarted(ChunkID)
 
     func encoded() -> [UInt8] {
         var bytes: [UInt8] = []
@@ -95,6 +106,23 @@ enum JournalEntry: Equatable {
             id(chunk)
             appendLittleEndian(UInt16(key.utf8.count), to: &bytes)
             bytes.append(contentsOf: key.utf8)
+        case .multipart(let chunk, let uploadID, let partSize):
+            bytes.append(8)
+            id(chunk)
+            appendLittleEndian(UInt64(partSize), to: &bytes)
+            appendLittleEndian(UInt16(uploadID.utf8.count), to: &bytes)
+            bytes.append(contentsOf: uploadID.utf8)
+        case .part(let chunk, let number, let part):
+            bytes.append(9)
+            id(chunk)
+            appendLittleEndian(UInt32(number), to: &bytes)
+            appendLittleEndian(UInt64(part.length), to: &bytes)
+            bytes.append(contentsOf: part.md5)
+            appendLittleEndian(UInt16(part.etag.utf8.count), to: &bytes)
+            bytes.append(contentsOf: part.etag.utf8)
+        case .unstarted(let chunk):
+            bytes.append(10)
+            id(chunk)
         }
         return bytes
     }
@@ -143,6 +171,29 @@ enum JournalEntry: Equatable {
                 throw SpoolError(code: .corrupt, detail: "journal entry with an object key that is not UTF-8")
             }
             return .uploading(id(), key: key)
+        case 8:
+            try need(27)
+            let length = Int(readLittleEndian(bytes, at: 25, as: UInt16.self))
+            try need(27 + length)
+            guard let uploadID = String(validating: bytes[27..<(27 + length)], as: UTF8.self) else {
+                throw SpoolError(code: .corrupt, detail: "journal entry with an upload id that is not UTF-8")
+            }
+            return .multipart(id(), uploadID: uploadID, partSize: try checkedInt(readLittleEndian(bytes, at: 17, as: UInt64.self), "part size"))
+        case 9:
+            try need(47)
+            let length = Int(readLittleEndian(bytes, at: 45, as: UInt16.self))
+            try need(47 + length)
+            guard let etag = String(validating: bytes[47..<(47 + length)], as: UTF8.self) else {
+                throw SpoolError(code: .corrupt, detail: "journal entry with an ETag that is not UTF-8")
+            }
+            let part = FinishedPart(
+                etag: etag, length: try checkedInt(readLittleEndian(bytes, at: 21, as: UInt64.self), "part length"),
+                md5: Array(bytes[29..<45])
+            )
+            return .part(id(), number: Int(readLittleEndian(bytes, at: 17, as: UInt32.self)), part)
+        case 10:
+            try need(17)
+            return .unstarted(id())
         default:
             throw SpoolError(code: .corrupt, detail: "unknown journal entry kind \(bytes[0])")
         }
@@ -176,6 +227,7 @@ struct ChunkJournal {
             case .reindexed(let chunk, let index):
                 chunks[chunk]?.index = index
                 chunks[chunk]?.objectKey = nil
+                chunks[chunk]?.multipart = nil
                 if let key = chunks[chunk]?.key { observe(slice: key.timeSlice, index: index) }
             case .committed(let chunk), .dropped(let chunk):
                 chunks.removeValue(forKey: chunk)
@@ -184,6 +236,12 @@ struct ChunkJournal {
                 nextIndex[slice] = max(nextIndex[slice] ?? 0, index)
             case .uploading(let chunk, let key):
                 chunks[chunk]?.objectKey = key
+            case .multipart(let chunk, let uploadID, let partSize):
+                chunks[chunk]?.multipart = MultipartProgress(uploadID: uploadID, partSize: partSize)
+            case .part(let chunk, let number, let part):
+                chunks[chunk]?.multipart?.parts[number] = part
+            case .unstarted(let chunk):
+                chunks[chunk]?.multipart = nil
             }
         }
 
@@ -302,7 +360,7 @@ struct ChunkJournal {
             throw error
         }
         switch entry {
-        case .committed, .dropped, .reindexed, .sealed, .uploading: deadEntries += 1
+        case .committed, .dropped, .reindexed, .sealed, .uploading, .multipart, .part, .unstarted: deadEntries += 1
         default: break
         }
         state.apply(entry)
@@ -342,6 +400,12 @@ struct ChunkJournal {
             entries.append(.opened(id, chunk.key, index: chunk.index, createdAt: chunk.createdAt))
             if let seal = chunk.seal { entries.append(.sealed(id, seal)) }
             if let key = chunk.objectKey { entries.append(.uploading(id, key: key)) }
+            if let multipart = chunk.multipart {
+                entries.append(.multipart(id, uploadID: multipart.uploadID, partSize: multipart.partSize))
+                for (number, part) in multipart.parts.sorted(by: { $0.key < $1.key }) {
+                    entries.append(.part(id, number: number, part))
+                }
+            }
         }
         for id in retained.sorted(by: { $0.hex < $1.hex }) where state.chunks[id] == nil {
             entries.append(.committed(id))

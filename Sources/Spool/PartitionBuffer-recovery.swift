@@ -189,7 +189,7 @@ extension PartitionBuffer {
             sealed[id] = SealedChunk(
                 id: id, key: known.key, index: known.index, segments: kept,
                 recordBytes: recordBytes, recordCount: recordCount, createdAt: known.createdAt,
-                objectKey: known.objectKey
+                objectKey: known.objectKey, multipart: known.multipart
             )
             return
         }

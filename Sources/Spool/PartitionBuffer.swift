@@ -381,6 +381,34 @@ public actor PartitionBuffer {
         return chunk
     }
 
+    /// Records a multipart upload created for a sealed chunk, before any part is sent.
+    public func recordMultipart(_ id: ChunkID, uploadID: String, partSize: Int) throws -> SealedChunk {
+        try updateSealed(id, .multipart(id, uploadID: uploadID, partSize: partSize)) {
+            $0.multipart = MultipartProgress(uploadID: uploadID, partSize: partSize)
+        }
+    }
+
+    /// Records a part the bucket acknowledged.
+    public func recordPart(_ id: ChunkID, number: Int, _ part: FinishedPart) throws {
+        _ = try updateSealed(id, .part(id, number: number, part)) { $0.multipart?.parts[number] = part }
+    }
+
+    /// Records that the chunk's multipart upload is abandoned (aborted, or gone): the next attempt
+    /// starts a new one.
+    public func forgetMultipart(_ id: ChunkID) throws -> SealedChunk {
+        try updateSealed(id, .unstarted(id)) { $0.multipart = nil }
+    }
+
+    private func updateSealed(_ id: ChunkID, _ entry: JournalEntry, _ change: (inout SealedChunk) -> Void) throws -> SealedChunk {
+        guard var chunk = sealed[id] else {
+            throw SpoolError(code: .io, detail: "chunk \(id) is not sealed here")
+        }
+        try journal.record(entry)
+        change(&chunk)
+        sealed[id] = chunk
+        return chunk
+    }
+
     /// Gives a sealed chunk the next free `%{index}` of its slice, durably (in the journal), because its
     /// key is taken by an object that is not its own. Returns the chunk with its new index.
     public func reindex(_ id: ChunkID) throws -> SealedChunk {
@@ -389,6 +417,7 @@ public actor PartitionBuffer {
         }
         chunk.index = try journal.takeIndex(for: id)
         chunk.objectKey = nil
+        chunk.multipart = nil
         sealed[id] = chunk
         return chunk
     }

@@ -14,12 +14,15 @@ public struct SealedChunk: Sendable, Hashable, CustomStringConvertible {
     /// The object key recorded when its upload began (by this run or an earlier one): uploads use it
     /// again rather than a key computed anew.
     public var objectKey: String?
+    /// Its multipart upload, recorded when created, with the parts the bucket holds.
+    public var multipart: MultipartProgress?
 
     public init(
         id: ChunkID, key: PartitionKey, index: Int, segments: [String], recordBytes: Int, recordCount: Int, createdAt: Int64,
-        objectKey: String? = nil
+        objectKey: String? = nil, multipart: MultipartProgress? = nil
     ) {
         self.objectKey = objectKey
+        self.multipart = multipart
         self.id = id
         self.key = key
         self.index = index
@@ -31,5 +34,35 @@ public struct SealedChunk: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         "chunk \(id) (\(key), index \(index), \(recordCount) records, \(recordBytes) bytes)"
+    }
+}
+
+/// A multipart upload of a chunk's object, as far as it went.
+public struct MultipartProgress: Sendable, Hashable {
+    public var uploadID: String
+    /// The size every part but the last was cut to: kept with the upload, so a resumed upload cuts
+    /// its parts where the first attempt did, whatever `upload_part_size` says now.
+    public var partSize: Int
+    /// Parts the bucket holds, by part number.
+    public var parts: [Int: FinishedPart]
+
+    public init(uploadID: String, partSize: Int, parts: [Int: FinishedPart] = [:]) {
+        self.uploadID = uploadID
+        self.partSize = partSize
+        self.parts = parts
+    }
+}
+
+/// A part the bucket acknowledged: its ETag, and the length and MD5 of what was sent, so a resumed
+/// upload can check it cuts the same bytes again.
+public struct FinishedPart: Sendable, Hashable {
+    public var etag: String
+    public var length: Int
+    public var md5: [UInt8]
+
+    public init(etag: String, length: Int, md5: [UInt8]) {
+        self.etag = etag
+        self.length = length
+        self.md5 = md5
     }
 }

@@ -22,6 +22,11 @@ public final class CapturedLogs: Sendable {
         entries.withLock { $0.filter { $0.level == level }.map(\.message) }
     }
 
+    /// Whether any message, at any level, contains `text`.
+    public func contains(_ text: String) -> Bool {
+        entries.withLock { $0.contains { $0.message.contains(text) } }
+    }
+
     fileprivate func record(_ entry: Entry) {
         entries.withLock { $0.append(entry) }
     }

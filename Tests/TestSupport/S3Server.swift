@@ -254,6 +254,23 @@ public final class S3TestServer: Sendable {
         return try JSONDecoder().decode([String].self, from: Data(output.utf8))
     }
 
+    /// Keys of the bucket's unfinished multipart uploads, one per upload, sorted.
+    public func listMultipartUploads(bucket: String) throws -> [String] {
+        let output = try boto3("""
+            answer = s3.list_multipart_uploads(Bucket=sys.argv[1])
+            print(json.dumps(sorted(upload["Key"] for upload in answer.get("Uploads", []))))
+            """, arguments: [bucket])
+        return try JSONDecoder().decode([String].self, from: Data(output.utf8))
+    }
+
+    /// User metadata of an object (names without `x-amz-meta-`).
+    public func objectMetadata(bucket: String, key: String) throws -> [String: String] {
+        let output = try boto3("""
+            print(json.dumps(s3.head_object(Bucket=sys.argv[1], Key=sys.argv[2])["Metadata"]))
+            """, arguments: [bucket, key])
+        return try JSONDecoder().decode([String: String].self, from: Data(output.utf8))
+    }
+
     public func getObject(bucket: String, key: String) throws -> [UInt8] {
         let output = try boto3("""
             body = s3.get_object(Bucket=sys.argv[1], Key=sys.argv[2])["Body"].read()
