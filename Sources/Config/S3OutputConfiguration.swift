@@ -40,10 +40,12 @@ public struct S3OutputConfiguration: Sendable, Hashable {
     public var serverSideEncryption: String?
     /// `ssekms_key_id`.
     public var sseKMSKeyID: String?
-    /// `check_bucket`, `auto_create_bucket`, `check_object`: default true, as out_s3.
+    /// `check_bucket`, `check_object`: default true, as out_s3.
     public var checkBucket: Bool = true
-    public var autoCreateBucket: Bool = true
     public var checkObject: Bool = true
+    /// `auto_create_bucket`: default false (out_s3 defaults to true), so that a mistyped bucket name
+    /// is an error, not a new bucket.
+    public var autoCreateBucket: Bool = false
     /// `upload_part_size` (Sluice): objects larger than this go up by multipart upload in parts of
     /// this size; default 16 MiB, 5 MiB to 5 GiB (S3's limits).
     public var uploadPartSize: Int = 16 << 20
@@ -136,14 +138,6 @@ public struct S3OutputConfiguration: Sendable, Hashable {
                 .missingFormat, at: element.location, word: "<format>",
                 "<match> @type s3 has no <format>: Fluentd would write out_file lines (time, tag, JSON), Sluice writes JSON lines; add <format> @type json </format> to say so"
             )
-        }
-        for name in ["check_bucket", "auto_create_bucket"] {
-            if let parameter = reader.parameter(name) {
-                log.warn(
-                    .noEffectYet, at: parameter.location, word: name,
-                    "'\(name)' is accepted but has no effect in Sluice yet: the bucket must exist, and a missing one is reported at the first upload"
-                )
-            }
         }
         if let section = reader.section("buffer") {
             buffer = BufferConfiguration(validating: section, log: log)

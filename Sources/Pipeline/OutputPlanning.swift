@@ -51,6 +51,8 @@ enum OutputPlanning {
             flushAtShutdown: buffer.flushAtShutdown,
             totalLimitSize: buffer.totalLimitSize,
             overflowAction: buffer.overflowAction,
+            checkBucket: s3.checkBucket && s3.localDirectory == nil,
+            autoCreateBucket: s3.autoCreateBucket,
             checkObject: s3.checkObject,
             objectHeaders: objectHeaders(for: s3),
             partSize: s3.uploadPartSize,

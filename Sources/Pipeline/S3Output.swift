@@ -22,6 +22,9 @@ struct S3OutputSettings: Sendable {
     /// `total_limit_size`: what the buffer may hold before `overflowAction` applies.
     var totalLimitSize: Int
     var overflowAction: BufferConfiguration.OverflowAction = .block
+    /// `check_bucket`: check at start that the bucket exists; `auto_create_bucket`: create it if not.
+    var checkBucket = false
+    var autoCreateBucket = false
     /// `check_object`: HEAD each key first, and move to the next `%{index}` when another object has it.
     var checkObject: Bool
     /// Headers for every PUT: storage class, server-side encryption, ACL.
@@ -72,6 +75,7 @@ final class S3Output: PipelineOutput {
     func run() async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.runBuffer() }
+            group.addTask { await self.checkBucket() }
             group.addTask { await self.runUploaders() }
         }
         await buffer.close()
@@ -192,6 +196,23 @@ final class S3Output: PipelineOutput {
             try? await Task.sleep(for: .seconds(1))
             guard !Task.isCancelled else { return }
             ringIfSealed(await buffer.sealExpired(now: WallClock.seconds()))
+        }
+    }
+
+    /// `check_bucket` and `auto_create_bucket`, at start. A missing bucket is logged as an error and input
+    /// is still taken: chunks wait in the buffer until the bucket exists.
+    private func checkBucket() async {
+        guard settings.checkBucket else { return }
+        do {
+            if try await store.bucketExists(logger: logger) { return }
+            guard settings.autoCreateBucket else {
+                logger.error("the bucket does not exist (check_bucket): create it, or correct s3_bucket / s3_region, or set auto_create_bucket true; chunks wait in \(settings.spool.directory) until it exists")
+                return
+            }
+            try await store.createBucket(logger: logger)
+            logger.info("created the bucket (auto_create_bucket)")
+        } catch {
+            logger.warning("cannot check the bucket (check_bucket): \(error); uploads go ahead and will tell")
         }
     }
 
@@ -324,7 +345,7 @@ final class S3Output: PipelineOutput {
         guard let error else { return "" }
         switch error.code {
         case .accessDenied: return " (check that the credentials may s3:PutObject on the bucket, and the bucket policy)"
-        case .noSuchBucket: return " (check s3_bucket and s3_region: Sluice does not create buckets)"
+        case .noSuchBucket: return " (check s3_bucket and s3_region, or set auto_create_bucket true)"
         case .signatureMismatch, .invalidCredentials: return " (check aws_key_id / aws_sec_key or the credentials in the environment)"
         case .wrongRegion: return " (check s3_region)"
         default: return ""

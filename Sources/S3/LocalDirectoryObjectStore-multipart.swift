@@ -120,3 +120,15 @@ extension LocalDirectoryObjectStore {
         return [UInt8](data)
     }
 }
+
+// The directory standing in for the bucket.
+extension LocalDirectoryObjectStore {
+    public func bucketExists(logger: Logger) async throws -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+
+    public func createBucket(logger: Logger) async throws {
+        try Self.makeDirectory(root, for: "the bucket")
+    }
+}

@@ -83,6 +83,11 @@ public protocol ObjectStore: Sendable {
     func listParts(key: String, uploadID: String, logger: Logger) async throws -> [UploadedPart]?
     /// The ids of the unfinished uploads to exactly this key.
     func listMultipartUploads(key: String, logger: Logger) async throws -> [String]
+
+    /// Whether the bucket exists (HeadBucket); throws when that cannot be told (access denied, network).
+    func bucketExists(logger: Logger) async throws -> Bool
+    /// Creates the bucket in the store's region (`auto_create_bucket`).
+    func createBucket(logger: Logger) async throws
 }
 
 /// What a HEAD tells about an existing object.

@@ -122,3 +122,35 @@ extension S3ObjectStore {
         }
     }
 }
+
+// The bucket itself: `check_bucket` and `auto_create_bucket`.
+extension S3ObjectStore {
+    public func bucketExists(logger: Logger) async throws -> Bool {
+        let operation = "HeadBucket s3://\(configuration.bucket)"
+        let response = try await send(
+            method: "HEAD", key: "", headers: [], body: nil,
+            payloadHash: SigV4Encoding.emptyPayloadSHA256, operation: operation, permission: "s3:ListBucket", logger: logger
+        )
+        if response.status == 404 { return false }
+        try response.check(operation: operation, permission: "s3:ListBucket")
+        return true
+    }
+
+    public func createBucket(logger: Logger) async throws {
+        let operation = "CreateBucket s3://\(configuration.bucket)"
+        var body: ByteBuffer?
+        if configuration.region != "us-east-1" {
+            body = ByteBuffer(string: "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\(XMLFields.escape(configuration.region))</LocationConstraint></CreateBucketConfiguration>")
+        }
+        let response = try await send(
+            method: "PUT", key: "", headers: body == nil ? [] : [("Content-Type", "application/xml")], body: body,
+            payloadHash: body.map { SigV4Encoding.hex(SHA256.hash(data: $0.readableBytesView)) } ?? SigV4Encoding.emptyPayloadSHA256,
+            operation: operation, permission: "s3:CreateBucket", logger: logger
+        )
+        do {
+            try response.check(operation: operation, permission: "s3:CreateBucket")
+        } catch let error as S3Error where error.awsCode == "BucketAlreadyOwnedByYou" {
+            return
+        }
+    }
+}

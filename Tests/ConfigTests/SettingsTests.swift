@@ -102,7 +102,7 @@ import Testing
         #expect(s3.forcePathStyle == false)
         #expect(s3.assumeRole == nil)
         #expect(s3.storageClass == "STANDARD")
-        #expect(s3.checkBucket && s3.autoCreateBucket && s3.checkObject)
+        #expect(s3.checkBucket && !s3.autoCreateBucket && s3.checkObject)
         #expect(s3.utc == false)
         #expect(s3.format.type == .json)
         // out_s3's buffer defaults: memory, keyed by time, one-day slices.

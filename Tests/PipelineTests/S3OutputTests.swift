@@ -54,6 +54,8 @@ struct S3OutputTests {
         func abortMultipartUpload(key: String, uploadID: String, logger: Logger) async throws {}
         func listParts(key: String, uploadID: String, logger: Logger) async throws -> [UploadedPart]? { nil }
         func listMultipartUploads(key: String, logger: Logger) async throws -> [String] { [] }
+        func bucketExists(logger: Logger) async throws -> Bool { true }
+        func createBucket(logger: Logger) async throws {}
     }
 
     static let slice: Int64 = 1_795_737_600
