@@ -72,6 +72,7 @@ public final class TCPReceiver: Sendable {
                     await sink.deliver(batch)
                 }
             }
+            logger.debug("syslog connection closed by the sender", metadata: ["peer": "\(peer.map { "\($0)" } ?? "?")"])
         } catch {
             logger.debug("syslog connection ended", metadata: ["peer": "\(peer.map { "\($0)" } ?? "?")", "error": "\(error)"])
         }
