@@ -33,7 +33,7 @@ struct PartCutter: ~Copyable {
     mutating func next() async throws -> ByteBuffer? {
         guard !atEnd else { return nil }
         current = ByteBuffer()
-        current.reserveCapacity(min(partSize, 1 << 20))
+        current.reserveCapacity(partSize)
         takeOverflow()
         while current.readableBytes < partSize && !readerFinished {
             output.removeAll(keepingCapacity: true)

@@ -39,6 +39,7 @@ struct RunCommand: AsyncParsableCommand {
             print(EmbeddedDefault.configuration, terminator: "")
             return
         }
+        ResourceUsage.returnLargeBuffersToTheSystem()
         let configuration: SluiceConfiguration
         do {
             configuration = try loadConfiguration(path: config)
