@@ -123,10 +123,17 @@ let package = Package(
             path: "Sources/sluice"
         ),
 
-        // Real components for tests: a loopback S3 server, a private rsyslogd, the sluice binary.
+        // Real components for tests: a loopback S3 server, a private rsyslogd, the sluice binary;
+        // a stand-in instance metadata service (no real IMDSv2 can run here).
         .target(
             name: "TestSupport",
-            dependencies: ["Spool", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Spool",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             path: "Tests/TestSupport"
         ),
 
