@@ -123,7 +123,8 @@ let package = Package(
             path: "Sources/sluice"
         ),
 
-        // Real components for tests: a loopback S3 server, a private rsyslogd, the sluice binary.
+        // Real components for tests: a loopback S3 server, a private rsyslogd, the sluice binary;
+        // a stand-in instance metadata service (no real IMDSv2 can run here).
         .target(
             name: "TestSupport",
             dependencies: [

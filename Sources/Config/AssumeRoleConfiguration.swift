@@ -33,24 +33,29 @@ public struct AssumeRoleConfiguration: Sendable, Hashable {
         roleARN = reader.required("role_arn") ?? ""
         roleSessionName = reader.required("role_session_name") ?? ""
         location = element.location
+        Self.checkRole(reader, roleARN: roleARN, sessionName: roleSessionName)
+        if let value = reader.integer("duration_seconds", in: 900...43200) { durationSeconds = value }
+        externalID = reader.string("external_id")
+        policy = reader.string("policy")
+        stsRegion = reader.string("sts_region")
+        stsEndpoint = reader.read("sts_endpoint_url", expected: "an http or https URL", Self.httpURL)
+    }
+
+    /// An ARN, and a session name STS accepts; shared with `<web_identity_credentials>`.
+    static func checkRole(_ reader: SectionReader, roleARN: String, sessionName: String) {
         if !roleARN.isEmpty, !roleARN.hasPrefix("arn:") {
             reader.badValue(reader.parameter("role_arn")!, expected: "an ARN (arn:aws:iam::ACCOUNT:role/NAME)")
         }
         // STS refuses other names; saying so here beats a 400 at the first upload.
-        if !roleSessionName.isEmpty,
-            !(2...64).contains(roleSessionName.count)
-                || !roleSessionName.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+=,.@_-".contains($0)) })
+        if !sessionName.isEmpty,
+            !(2...64).contains(sessionName.count)
+                || !sessionName.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+=,.@_-".contains($0)) })
         {
             reader.badValue(
                 reader.parameter("role_session_name")!,
                 expected: "2 to 64 characters of letters, digits and +=,.@_-"
             )
         }
-        if let value = reader.integer("duration_seconds", in: 900...43200) { durationSeconds = value }
-        externalID = reader.string("external_id")
-        policy = reader.string("policy")
-        stsRegion = reader.string("sts_region")
-        stsEndpoint = reader.read("sts_endpoint_url", expected: "an http or https URL", Self.httpURL)
     }
 
     static func httpURL(_ text: String) -> URL? {

@@ -13,6 +13,7 @@ public struct ConfigProblem: Sendable, Hashable, CustomStringConvertible {
             case missingParameter
             case badValue
             case duplicateParameter
+            case conflictingSettings
             case unclosedSection
             case mismatchedCloseTag
             case unexpectedCloseTag
@@ -54,6 +55,8 @@ public struct ConfigProblem: Sendable, Hashable, CustomStringConvertible {
         public static let badValue = Code(.badValue)
         /// The same parameter twice in one section.
         public static let duplicateParameter = Code(.duplicateParameter)
+        /// Two settings that cannot be given together (two credential sources in one `<match>`).
+        public static let conflictingSettings = Code(.conflictingSettings)
         /// A section opened and never closed; the location is where it opened.
         public static let unclosedSection = Code(.unclosedSection)
         /// A close tag that names no open section.

@@ -28,8 +28,13 @@ public struct S3OutputConfiguration: Sendable, Hashable {
     /// `aws_key_id` and `aws_sec_key`: both or neither.
     public var awsKeyId: String?
     public var awsSecretKey: String?
-    /// `<assume_role_credentials>`.
+    /// `<assume_role_credentials>`: wraps the other source (keys, a section below, or the default chain).
     public var assumeRole: AssumeRoleConfiguration?
+    /// `<shared_credentials>`, `<web_identity_credentials>`, `<instance_profile_credentials>`:
+    /// at most one of them, and not with `aws_key_id`; none means the AWS SDK's default chain.
+    public var sharedCredentials: SharedCredentialsConfiguration?
+    public var webIdentity: WebIdentityConfiguration?
+    public var instanceProfile: InstanceProfileConfiguration?
     /// `local_directory` (Sluice): write each object to `<local_directory>/<key>` instead of S3.
     public var localDirectory: String?
     /// `storage_class`; default STANDARD.
@@ -83,7 +88,7 @@ public struct S3OutputConfiguration: Sendable, Hashable {
 
     init(validating element: ConfigElement, log: ProblemLog) {
         let reader = SectionReader(
-            element, known: Self.parameters, sections: ["buffer", "format", "assume_role_credentials"], log: log
+            element, known: Self.parameters, sections: ["buffer", "format"] + Self.credentialSections, log: log
         )
         location = element.location
         localDirectory = reader.string("local_directory")
@@ -128,9 +133,7 @@ public struct S3OutputConfiguration: Sendable, Hashable {
         if let value = reader.size("upload_part_size", in: (5 << 20)...(5 << 30)) { uploadPartSize = value }
         if let value = reader.integer("upload_concurrency", in: 1...64) { uploadConcurrency = value }
 
-        if let section = reader.section("assume_role_credentials") {
-            assumeRole = AssumeRoleConfiguration(validating: section, log: log)
-        }
+        readCredentialSections(reader, log: log)
         if let section = reader.section("format") {
             format = FormatConfiguration(validating: section, log: log)
         } else {
@@ -141,6 +144,39 @@ public struct S3OutputConfiguration: Sendable, Hashable {
         }
         if let section = reader.section("buffer") {
             buffer = BufferConfiguration(validating: section, log: log)
+        }
+    }
+
+    static let credentialSections = [
+        "assume_role_credentials", "shared_credentials", "web_identity_credentials", "instance_profile_credentials",
+    ]
+
+    private mutating func readCredentialSections(_ reader: SectionReader, log: ProblemLog) {
+        if let section = reader.section("assume_role_credentials") {
+            assumeRole = AssumeRoleConfiguration(validating: section, log: log)
+        }
+        if let section = reader.section("shared_credentials") {
+            sharedCredentials = SharedCredentialsConfiguration(validating: section, log: log)
+        }
+        if let section = reader.section("web_identity_credentials") {
+            webIdentity = WebIdentityConfiguration(validating: section, log: log)
+        }
+        if let section = reader.section("instance_profile_credentials") {
+            instanceProfile = InstanceProfileConfiguration(validating: section, log: log)
+        }
+        // fluent-plugin-s3 silently takes the first of these in its own order; one source is clearer.
+        var sources: [(word: String, location: ConfigLocation)] = []
+        if let keyID = reader.parameter("aws_key_id") { sources.append(("aws_key_id", keyID.location)) }
+        for name in Self.credentialSections.dropFirst() {
+            if let section = reader.section(name) { sources.append(("<\(name)>", section.location)) }
+        }
+        if sources.count > 1 {
+            let first = sources[0], second = sources[1]
+            log.error(
+                .conflictingSettings, at: second.location, word: second.word,
+                "\(second.word) and \(first.word) (at \(first.location)) both give AWS credentials; keep one"
+                    + " (<assume_role_credentials> may wrap either)"
+            )
         }
     }
 

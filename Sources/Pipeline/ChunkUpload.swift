@@ -107,7 +107,7 @@ struct ChunkUpload {
 
     mutating func run() async throws -> ChunkUploadOutcome {
         var resumable: [Int: FinishedPart] = [:]
-        var heldETags: [Int: String] = [:]
+        var heldETags: [Int: Set<String>] = [:]
         if let multipart = chunk.multipart {
             guard let held = try await store.listParts(key: key, uploadID: multipart.uploadID, logger: logger) else {
                 // Completed (its answer lost), aborted, or expired by a lifecycle rule.
@@ -116,8 +116,10 @@ struct ChunkUpload {
                 chunk = try await buffer.forgetMultipart(chunk.id)
                 return try await run()
             }
-            heldETags = Dictionary(held.map { ($0.number, $0.etag) }, uniquingKeysWith: { _, last in last })
-            resumable = multipart.parts.filter { heldETags[$0.key] == $0.value.etag }
+            // Some servers list a part sent twice twice, or with its older ETag: a part counts as held
+            // only when a listed ETag is the one recorded for it.
+            heldETags = Dictionary(grouping: held, by: \.number).mapValues { Set($0.map(\.etag)) }
+            resumable = multipart.parts.filter { heldETags[$0.key]?.contains($0.value.etag) == true }
         } else if settings.checkObject, let existing = try await store.headObject(key: key, logger: logger) {
             if existing.metadata[Self.chunkIDMetadata] == chunk.id.hex { return .alreadyStored }
             // Another writer (another host, td-agent, an earlier buffer) has this key: as Fluentd
@@ -169,7 +171,7 @@ struct ChunkUpload {
     /// before recording it; S3's part ETags are their MD5, except with SSE-KMS, where it is sent again).
     private func uploadParts(
         startingWith first: ByteBuffer, from cutter: inout PartCutter, uploadID: String,
-        resumable: [Int: FinishedPart], held: [Int: String]
+        resumable: [Int: FinishedPart], held: [Int: Set<String>]
     ) async throws -> ([UploadedPart], Int) {
         var parts: [UploadedPart] = []
         var bytes = 0
@@ -203,7 +205,7 @@ struct ChunkUpload {
                 if let done = resumable[number] {
                     guard done.length == body.readableBytes, done.md5 == md5 else { throw PartsDiffer(part: number) }
                     parts.append(UploadedPart(number: number, etag: done.etag))
-                } else if let etag = held[number], etag == "\"\(hex(md5))\"" {
+                } else if let etag = held[number]?.first(where: { $0 == "\"\(hex(md5))\"" }) {
                     try await buffer.recordPart(chunk.id, number: number, FinishedPart(etag: etag, length: body.readableBytes, md5: md5))
                     parts.append(UploadedPart(number: number, etag: etag))
                 } else {

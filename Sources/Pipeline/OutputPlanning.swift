@@ -117,12 +117,7 @@ enum OutputPlanning {
         }
         let environment = options.environment
         let endpoint = try AWSEndpoints.s3(configured: s3.endpoint?.absoluteString, region: s3.region, environment: environment)
-        var credentials: any AWSCredentialProvider
-        if let keyID = s3.awsKeyId, let secret = s3.awsSecretKey {
-            credentials = StaticCredentialProvider(accessKeyID: keyID, secretAccessKey: secret)
-        } else {
-            credentials = CredentialChain(providers: [EnvironmentCredentialProvider(environment: environment)])
-        }
+        var credentials = try baseCredentials(for: s3, environment: environment, httpClient: httpClient)
         if let role = s3.assumeRole {
             let stsRegion = role.stsRegion ?? s3.region
             let stsEndpoint = try AWSEndpoints.sts(configured: role.stsEndpoint?.absoluteString, region: stsRegion, environment: environment)
@@ -132,6 +127,7 @@ enum OutputPlanning {
                 sessionName: role.roleSessionName,
                 durationSeconds: role.durationSeconds,
                 externalID: role.externalID,
+                policy: role.policy,
                 stsEndpoint: stsEndpoint,
                 region: stsRegion,
                 httpClient: httpClient
@@ -142,5 +138,52 @@ enum OutputPlanning {
             credentials: credentials,
             httpClient: httpClient
         )
+    }
+
+    /// The credentials as fluent-plugin-s3 chooses them: static keys, or the one credential
+    /// section given (validation allows at most one), else the AWS SDK for Ruby's default chain.
+    static func baseCredentials(
+        for s3: S3OutputConfiguration,
+        environment: [String: String],
+        httpClient: HTTPClient
+    ) throws -> any AWSCredentialProvider {
+        if let keyID = s3.awsKeyId, let secret = s3.awsSecretKey {
+            return StaticCredentialProvider(accessKeyID: keyID, secretAccessKey: secret)
+        }
+        if let shared = s3.sharedCredentials {
+            return SharedCredentialsProvider(path: shared.path, profileName: shared.profileName, environment: environment)
+        }
+        if let web = s3.webIdentity {
+            let stsRegion = web.stsRegion ?? s3.region
+            return WebIdentityCredentialProvider(
+                roleARN: web.roleARN,
+                sessionName: web.roleSessionName,
+                tokenFile: web.webIdentityTokenFile,
+                policy: web.policy,
+                durationSeconds: web.durationSeconds,
+                stsEndpoint: try AWSEndpoints.sts(configured: web.stsEndpoint?.absoluteString, region: stsRegion, environment: environment),
+                region: stsRegion,
+                httpClient: httpClient
+            )
+        }
+        if let profile = s3.instanceProfile {
+            // As fluent-plugin-s3: inside ECS the section means the task role.
+            if ContainerCredentialProvider.isConfigured(environment: environment) {
+                return ContainerCredentialProvider(
+                    environment: environment, openTimeout: profile.httpOpenTimeout, readTimeout: profile.httpReadTimeout,
+                    retries: profile.retries
+                )
+            }
+            var imds = InstanceMetadataCredentialProvider.Configuration(
+                endpoint: try InstanceMetadataCredentialProvider.Configuration.endpoint(
+                    ipAddress: profile.ipAddress, port: profile.port, environment: environment
+                )
+            )
+            imds.openTimeout = profile.httpOpenTimeout
+            imds.readTimeout = profile.httpReadTimeout
+            imds.retries = profile.retries
+            return InstanceMetadataCredentialProvider(configuration: imds, environment: environment)
+        }
+        return try CredentialChain.standard(staticCredentials: nil, environment: environment, region: s3.region, httpClient: httpClient)
     }
 }

@@ -20,6 +20,7 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
             case transport
             case invalidResponse
             case credentialsNotFound
+            case invalidCredentialSource
             case assumeRoleFailed
             case invalidKey
             case invalidRequest
@@ -60,6 +61,9 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
         public static let invalidResponse = Code(.invalidResponse)
         /// No provider had credentials; a `CredentialChain` moves on to the next.
         public static let credentialsNotFound = Code(.credentialsNotFound)
+        /// A credential source that was named cannot be used: a profile that does not exist or
+        /// lacks a key, an unreadable web identity token file. It stops a `CredentialChain`.
+        public static let invalidCredentialSource = Code(.invalidCredentialSource)
         public static let assumeRoleFailed = Code(.assumeRoleFailed)
         /// The object key cannot be used (empty, `..` segments, ...).
         public static let invalidKey = Code(.invalidKey)

@@ -73,6 +73,8 @@ extension S3ObjectStore {
         }
     }
 
+    /// A part sent twice may be listed twice, or with its first ETag, by S3-compatible servers
+    /// (SeaweedFS): callers treat the list as what the bucket may hold, not as the truth.
     public func listParts(key: String, uploadID: String, logger: Logger) async throws -> [UploadedPart]? {
         let operation = "ListParts s3://\(configuration.bucket)/\(key)"
         var parts: [UploadedPart] = []
@@ -103,9 +105,7 @@ extension S3ObjectStore {
             else { break }
             marker = next
         }
-        // A part sent twice is listed twice by some servers (SeaweedFS); the last one listed stands.
-        let byNumber = Dictionary(parts.map { ($0.number, $0) }, uniquingKeysWith: { _, last in last })
-        return byNumber.values.sorted { $0.number < $1.number }
+        return parts
     }
 
     public func listMultipartUploads(key: String, logger: Logger) async throws -> [String] {

@@ -113,7 +113,8 @@ struct LoadGeneratorTests {
         }
         let received = try tcp.map { try $0.connections.flatMap(Frames.splitLines).count } ?? udp!.received.count
         #expect(received == report.sent)
-        #expect(report.elapsedSeconds >= 1.9 && report.elapsedSeconds < 3)
+        // At least the duration (the rate was held); the upper bound only catches a run that did not stop.
+        #expect(report.elapsedSeconds >= 1.9 && report.elapsedSeconds < 6)
     }
 
     @Test(arguments: [0, 90, 200, 1_000])

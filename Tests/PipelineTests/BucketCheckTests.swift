@@ -39,8 +39,13 @@ struct BucketCheckTests {
         let bucket = "sluice-missing-\(UInt32.random(in: 0...UInt32.max))"
         let logs = CapturedLogs()
         let (output, _) = try await Self.output(bucket: bucket, autoCreate: false, logs: logs)
+        let running = Task { await output.run() }
+        try await output.records.send(S3OutputTests.batch([#"{"n":1}"#]))
+        output.records.finish()
+        // The upload is tried (and fails) before the output is told to stop.
+        #expect(await eventually { logs.contains("NoSuchBucket") })
         output.beginShutdown()
-        try await S3OutputTests.run(output, [S3OutputTests.batch([#"{"n":1}"#])])
+        await running.value
         let errors = logs.messages(at: .error)
         #expect(errors.filter { $0.contains("the bucket does not exist (check_bucket)") }.count == 1, "\(errors)")
         #expect(errors.filter { $0.contains("NoSuchBucket") && $0.contains("auto_create_bucket") }.count == 1, "\(errors)")

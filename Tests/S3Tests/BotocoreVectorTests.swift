@@ -78,7 +78,7 @@ struct BotocoreVectorTests {
             region: vector.region,
             service: "s3"
         )
-        let date = try #require(AssumeRoleCredentialProvider.parseISO8601(document.date))
+        let date = try #require(AWSTimestamp.parseISO8601(document.date))
         let signature = signer.sign(
             method: vector.method, url: url,
             headers: vector.headers.map { ($0[0], $0[1]) },

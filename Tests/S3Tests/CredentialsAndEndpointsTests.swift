@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Logging
 @testable import S3
@@ -36,21 +37,35 @@ struct CredentialsAndEndpointsTests {
         #expect(!error.description.contains("\"s\""))
     }
 
+    /// The default chain's environment for tests: no home directory files, no instance
+    /// metadata service (it must never be looked for at 169.254.169.254 from a test).
+    static let isolated = ["HOME": "/nonexistent-sluice-home", "AWS_EC2_METADATA_DISABLED": "true"]
+
+    static func standard(_ configured: AWSCredentials?, _ environment: [String: String]) throws -> CredentialChain {
+        try CredentialChain.standard(
+            staticCredentials: configured, environment: isolated.merging(environment) { $1 }, region: "us-east-1",
+            httpClient: HTTPClient.shared
+        )
+    }
+
     @Test("chain: static keys win over the environment")
     func chainOrder() async throws {
         let environment = ["AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "env-secret"]
         let configured = AWSCredentials(accessKeyID: "AKIDSTATIC", secretAccessKey: "static-secret")
-        #expect(try await CredentialChain.standard(staticCredentials: configured, environment: environment).credentials(logger: logger) == configured)
-        #expect(try await CredentialChain.standard(staticCredentials: nil, environment: environment).credentials(logger: logger).accessKeyID == "AKIDENV")
+        #expect(try await Self.standard(configured, environment).credentials(logger: logger) == configured)
+        #expect(try await Self.standard(nil, environment).credentials(logger: logger).accessKeyID == "AKIDENV")
     }
 
-    @Test("chain: nothing configured says what to set")
+    @Test("chain: nothing configured says what to set, and what each source lacked")
     func chainEmpty() async throws {
         let error = try await #require(throws: S3Error.self) {
-            _ = try await CredentialChain.standard(staticCredentials: nil, environment: [:]).credentials(logger: logger)
+            _ = try await Self.standard(nil, [:]).credentials(logger: logger)
         }
         #expect(error.code == .credentialsNotFound)
         #expect(error.message.contains("AWS_ACCESS_KEY_ID"))
+        #expect(error.message.contains("AWS_WEB_IDENTITY_TOKEN_FILE"))
+        #expect(error.message.contains("/nonexistent-sluice-home/.aws/credentials"))
+        #expect(error.message.contains("AWS_EC2_METADATA_DISABLED"))
         #expect(!error.isRetryable)
     }
 
@@ -128,7 +143,7 @@ struct CredentialsAndEndpointsTests {
         ("2026-11-27T00:25:24.919364Z", 1_795_739_124.919364), ("2015-08-30T14:36:00+02:00", 1_440_938_160.0),
     ])
     func iso8601(_ text: String, _ expected: Double) throws {
-        let date = try #require(AssumeRoleCredentialProvider.parseISO8601(text))
+        let date = try #require(AWSTimestamp.parseISO8601(text))
         #expect(abs(date.timeIntervalSince1970 - expected) < 0.0001)
     }
 }

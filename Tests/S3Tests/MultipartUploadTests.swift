@@ -42,10 +42,9 @@ struct MultipartUploadTests {
             logger: logger
         )
         #expect(try await store.listMultipartUploads(key: key, logger: logger) == [uploadID])
-        // Sent out of order, and part 2 twice: the second upload replaces the first.
-        let etag2a = try await store.uploadPart(key: key, uploadID: uploadID, partNumber: 2, body: ByteBuffer(bytes: first), logger: logger)
+        // Sent out of order. (A part sent twice is replaced, but SeaweedFS then lists the old ETag, the
+        // new one or both: resuming trusts only a listed ETag that matches what it recorded or cut.)
         let etag2 = try await store.uploadPart(key: key, uploadID: uploadID, partNumber: 2, body: ByteBuffer(bytes: second), logger: logger)
-        #expect(etag2a != etag2)
         let etag1 = try await store.uploadPart(key: key, uploadID: uploadID, partNumber: 1, body: ByteBuffer(bytes: first), logger: logger)
         let listed = try #require(try await store.listParts(key: key, uploadID: uploadID, logger: logger))
         #expect(listed == [UploadedPart(number: 1, etag: etag1), UploadedPart(number: 2, etag: etag2)])

@@ -108,7 +108,7 @@ struct SigV4SuiteCase: CustomTestStringConvertible, Sendable {
     }
 
     var date: Date {
-        AssumeRoleCredentialProvider.parseISO8601(context.timestamp)!
+        AWSTimestamp.parseISO8601(context.timestamp)!
     }
 
     func sign(with signer: SigV4Signer) -> SigV4Signer.Signature {

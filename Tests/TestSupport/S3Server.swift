@@ -67,7 +67,7 @@ public final class S3TestServer: Sendable {
 
         func server(_ kind: Kind) async throws -> S3TestServer {
             if let task = servers[kind] { return try await task.value }
-            let task = Task.detached { try S3TestServer.start(kind) }
+            let task = Task { try await offThePool { try S3TestServer.start(kind) } }
             servers[kind] = task
             return try await task.value
         }
@@ -144,8 +144,11 @@ public final class S3TestServer: Sendable {
         // spawned), records its group, and ends the group once the test process is gone.
         // The shell ignores TERM itself (after starting the server) so that it can escalate
         // to KILL if the server does not stop.
+        // It starts the server in the work directory, where files the server writes (moto's
+        // request recording) are removed with it.
         let watchdog = """
             echo $$ > \(shellQuote([groupFile]))
+            cd \(shellQuote([workDirectory]))
             \(command) > \(shellQuote([logPath])) 2>&1 &
             trap '' TERM
             while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done
