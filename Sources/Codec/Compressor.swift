@@ -45,7 +45,7 @@ public enum StoreAs: String, Sendable, CaseIterable {
     public func makeCompressor(level: Int? = nil) throws -> (any StreamCompressor)? {
         switch self {
         case .gzip: try GzipCompressor(level: level ?? GzipCompressor.defaultLevel)
-        case .lz4: try LZ4FrameCompressor()
+        case .lz4: try LZ4FrameCompressor(level: level ?? 1)
         case .json, .text: nil
         }
     }

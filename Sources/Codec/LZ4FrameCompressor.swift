@@ -12,7 +12,14 @@ public final class LZ4FrameCompressor: StreamCompressor {
     /// only by what was written.
     private let scratch: UnsafeMutableRawBufferPointer
 
-    public init() throws {
+    /// lz4's levels, as its command line has them: 1 and 2 the fast compressor (the default), 3 to 12
+    /// the high-compression one (`lz4 -9` is level 9).
+    public static let levels = 1...12
+
+    public init(level: Int = 1) throws {
+        guard Self.levels.contains(level) else {
+            throw CompressionError(code: .invalidLevel, detail: "lz4 level \(level) is not in 1...12")
+        }
         var context: OpaquePointer?
         let status = LZ4F_createCompressionContext(&context, UInt32(LZ4F_VERSION))
         guard LZ4F_isError(status) == 0, let context else {
@@ -23,6 +30,7 @@ public final class LZ4FrameCompressor: StreamCompressor {
         preferences.frameInfo.blockSizeID = LZ4F_max4MB
         preferences.frameInfo.blockMode = LZ4F_blockLinked
         preferences.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled
+        preferences.compressionLevel = Int32(level < 3 ? 0 : level)
         let bound = max(LZ4F_compressBound(Self.slice, &preferences), Int(LZ4F_HEADER_SIZE_MAX))
         scratch = .allocate(byteCount: bound, alignment: 16)
     }

@@ -122,14 +122,14 @@ struct CompressorTests {
 
 enum CompressorCase: CustomStringConvertible, CaseIterable, Sendable {
     case gzip(level: Int)
-    case lz4
+    case lz4(level: Int)
 
-    static let allCases: [CompressorCase] = [.gzip(level: 1), .gzip(level: 6), .gzip(level: 9), .lz4]
+    static let allCases: [CompressorCase] = [.gzip(level: 1), .gzip(level: 6), .gzip(level: 9), .lz4(level: 1), .lz4(level: 9)]
 
     var description: String {
         switch self {
         case .gzip(let level): "gzip level \(level)"
-        case .lz4: "lz4"
+        case .lz4(let level): "lz4 level \(level)"
         }
     }
 
@@ -143,7 +143,7 @@ enum CompressorCase: CustomStringConvertible, CaseIterable, Sendable {
     func make() throws -> any StreamCompressor {
         switch self {
         case .gzip(let level): try #require(try StoreAs.gzip.makeCompressor(level: level))
-        case .lz4: try #require(try StoreAs.lz4.makeCompressor())
+        case .lz4(let level): try #require(try StoreAs.lz4.makeCompressor(level: level))
         }
     }
 
