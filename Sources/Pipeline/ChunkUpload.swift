@@ -96,8 +96,11 @@ struct ChunkUpload {
     let store: any ObjectStore
     let logger: Logger
     /// Whether an earlier attempt may have created an upload it never recorded (its
-    /// CreateMultipartUpload answer lost): such uploads are looked for and aborted before a new one.
+    /// CreateMultipartUpload answer lost): such uploads are looked for and aborted before this attempt
+    /// stores the object another way or creates a new one.
     var mayHaveUnrecordedUpload: Bool
+    /// Set while a CreateMultipartUpload was sent whose upload id is not recorded yet.
+    private(set) var sentUnrecordedCreate = false
 
     /// A recorded upload whose parts, cut again, differ from what was sent (another zlib, say).
     struct PartsDiffer: Error, CustomStringConvertible {
@@ -109,12 +112,18 @@ struct ChunkUpload {
         var resumable: [Int: FinishedPart] = [:]
         var heldETags: [Int: Set<String>] = [:]
         if let multipart = chunk.multipart {
-            guard let held = try await store.listParts(key: key, uploadID: multipart.uploadID, logger: logger) else {
+            let held: [UploadedPart]?
+            do {
+                held = try await store.listParts(key: key, uploadID: multipart.uploadID, logger: logger)
+            } catch let error as S3Error where error.code == .accessDenied {
+                // Without s3:ListMultipartUploadParts the recorded parts are trusted; Complete tells
+                // if the upload is gone.
+                logger.warning("cannot list the parts of upload \(multipart.uploadID) of \(key) (\(error)); relying on the \(multipart.parts.count) parts recorded")
+                held = multipart.parts.map { UploadedPart(number: $0.key, etag: $0.value.etag) }
+            }
+            guard let held else {
                 // Completed (its answer lost), aborted, or expired by a lifecycle rule.
-                if try await holdsThisChunk() { return .alreadyStored }
-                logger.warning("multipart upload \(multipart.uploadID) of \(key) no longer exists; starting a new one")
-                chunk = try await buffer.forgetMultipart(chunk.id)
-                return try await run()
+                return try await restartGoneUpload(multipart)
             }
             // Some servers list a part sent twice twice, or with its older ETag: a part counts as held
             // only when a listed ETag is the one recorded for it.
@@ -124,43 +133,69 @@ struct ChunkUpload {
             if existing.metadata[Self.chunkIDMetadata] == chunk.id.hex { return .alreadyStored }
             // Another writer (another host, td-agent, an earlier buffer) has this key: as Fluentd
             // does, take the next index, recorded in the chunk so retries keep it.
+            try await abortUnrecordedUploads()
             return .reindexed(try await buffer.reindex(chunk.id))
         }
 
         var cutter = try PartCutter(
             chunk, storeAs: settings.storeAs, level: settings.compressionLevel,
-            partSize: chunk.multipart?.partSize ?? settings.partSize, fileSystem: settings.spool.fileSystem
+            partSize: chunk.multipart?.partSize ?? partSize(for: chunk), fileSystem: settings.spool.fileSystem
         )
-        guard let first = try await cutter.next() else {
+        guard var first = try await cutter.next() else {
             throw SpoolError(code: .corrupt, detail: "\(chunk) has no records to upload")
         }
         if chunk.multipart == nil && cutter.atEnd {
+            try await abortUnrecordedUploads()
             _ = try await store.putObject(putRequest(body: first), logger: logger)
             return .stored(bytes: first.readableBytes, parts: 0, resumedParts: 0)
         }
         if chunk.multipart == nil {
             try await abortUnrecordedUploads()
+            sentUnrecordedCreate = true
             let uploadID = try await store.createMultipartUpload(multipartRequest, logger: logger)
             do {
                 chunk = try await buffer.recordMultipart(chunk.id, uploadID: uploadID, partSize: cutter.partSize)
+                sentUnrecordedCreate = false
             } catch {
-                try? await store.abortMultipartUpload(key: key, uploadID: uploadID, logger: logger)
+                if (try? await store.abortMultipartUpload(key: key, uploadID: uploadID, logger: logger)) != nil {
+                    sentUnrecordedCreate = false
+                }
                 throw error
             }
             logger.debug("started multipart upload \(uploadID) of \(key)")
         }
-        let uploadID = chunk.multipart!.uploadID
+        let multipart = chunk.multipart!
+        // Handed over, so the first part is not held in memory for the whole upload.
         let (parts, bytes) = try await uploadParts(
-            startingWith: first, from: &cutter, uploadID: uploadID, resumable: resumable, held: heldETags
+            startingWith: &first, from: &cutter, uploadID: multipart.uploadID, resumable: resumable, held: heldETags
         )
         do {
-            try await store.completeMultipartUpload(key: key, uploadID: uploadID, parts: parts, logger: logger)
+            try await store.completeMultipartUpload(key: key, uploadID: multipart.uploadID, parts: parts, logger: logger)
         } catch let error as S3Error where error.code == .invalidPart {
-            logger.warning("\(key): the bucket does not hold the parts of upload \(uploadID) as recorded (\(error)); aborting it and starting again")
+            logger.warning("\(key): the bucket does not hold the parts of upload \(multipart.uploadID) as recorded (\(error)); aborting it and starting again")
             try await abandonUpload()
             throw error
+        } catch let error as S3Error where error.code == .noSuchUpload {
+            return try await restartGoneUpload(multipart)
         }
         return .stored(bytes: bytes, parts: parts.count, resumedParts: resumable.count)
+    }
+
+    /// The recorded upload no longer exists: its object is this chunk's (a CompleteMultipartUpload
+    /// whose answer was lost), or the upload was aborted or expired and a new attempt starts.
+    private mutating func restartGoneUpload(_ multipart: MultipartProgress) async throws -> ChunkUploadOutcome {
+        if try await holdsThisChunk() { return .alreadyStored }
+        logger.warning("multipart upload \(multipart.uploadID) of \(key) no longer exists; starting a new one")
+        // In case "no such upload" came from something in between, not from S3: a second abort is harmless.
+        try? await store.abortMultipartUpload(key: key, uploadID: multipart.uploadID, logger: logger)
+        chunk = try await buffer.forgetMultipart(chunk.id)
+        return try await run()
+    }
+
+    /// `upload_part_size`, or more when the chunk could otherwise need more than S3's 10,000 parts
+    /// (compressed objects are at most about 1% larger than their records).
+    private func partSize(for chunk: SealedChunk) -> Int {
+        max(settings.partSize, (chunk.recordBytes + chunk.recordBytes / 50) / 9_000 + 1)
     }
 
     /// Sends the parts the bucket does not hold yet, `settings.uploadConcurrency` at a time, recording
@@ -170,7 +205,7 @@ struct ChunkUpload {
     /// bucket lists it with the MD5 of the part cut now as its ETag (sent by an attempt that stopped
     /// before recording it; S3's part ETags are their MD5, except with SSE-KMS, where it is sent again).
     private func uploadParts(
-        startingWith first: ByteBuffer, from cutter: inout PartCutter, uploadID: String,
+        startingWith first: inout ByteBuffer, from cutter: inout PartCutter, uploadID: String,
         resumable: [Int: FinishedPart], held: [Int: Set<String>]
     ) async throws -> ([UploadedPart], Int) {
         var parts: [UploadedPart] = []
@@ -195,7 +230,9 @@ struct ChunkUpload {
             }
             var number = 0
             var next: ByteBuffer? = first
+            first = ByteBuffer()
             while let body = next, failure == nil {
+                next = nil
                 number += 1
                 guard number <= Self.maximumParts else {
                     throw S3Error(code: .invalidRequest, message: "\(key) needs more than \(Self.maximumParts) parts; raise upload_part_size")
@@ -213,7 +250,9 @@ struct ChunkUpload {
                     let (store, key, logger, partNumber) = (store, key, logger, number)
                     group.addTask {
                         do {
-                            let etag = try await store.uploadPart(key: key, uploadID: uploadID, partNumber: partNumber, body: body, logger: logger)
+                            let etag = try await store.uploadPart(
+                                key: key, uploadID: uploadID, partNumber: partNumber, body: body, md5: md5, logger: logger
+                            )
                             return (partNumber, .success(FinishedPart(etag: etag, length: body.readableBytes, md5: md5)))
                         } catch {
                             return (partNumber, .failure(error))
@@ -253,12 +292,21 @@ struct ChunkUpload {
     }
 
     /// Aborts uploads to the key that no journal entry names: created by an attempt whose answer was lost.
-    private func abortUnrecordedUploads() async throws {
+    mutating func abortUnrecordedUploads() async throws {
         guard mayHaveUnrecordedUpload else { return }
-        for uploadID in try await store.listMultipartUploads(key: key, logger: logger) {
+        let found: [String]
+        do {
+            found = try await store.listMultipartUploads(key: key, logger: logger)
+        } catch let error as S3Error where error.code == .accessDenied {
+            logger.warning("cannot look for unfinished uploads of \(key) left by an earlier attempt (\(error)); a lifecycle rule (AbortIncompleteMultipartUpload) will have to remove them")
+            mayHaveUnrecordedUpload = false
+            return
+        }
+        for uploadID in found where uploadID != chunk.multipart?.uploadID {
             logger.info("aborting unfinished multipart upload \(uploadID) of \(key) left by an earlier attempt")
             try await store.abortMultipartUpload(key: key, uploadID: uploadID, logger: logger)
         }
+        mayHaveUnrecordedUpload = false
     }
 
     private var metadata: [String: String] {

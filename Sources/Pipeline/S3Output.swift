@@ -36,6 +36,8 @@ struct S3OutputSettings: Sendable {
     /// `flush_thread_count`: chunks uploaded at once.
     var flushThreadCount: Int = 1
     var retry: RetryPolicy
+    /// How often multipart uploads of chunks that left the buffer are tried to be aborted.
+    var abandonedUploadInterval: Duration = .seconds(60)
     /// How long a graceful shutdown keeps retrying failed uploads before leaving them for the next start.
     var shutdownUploadTimeout: Duration = .seconds(60)
 }
@@ -73,11 +75,14 @@ final class S3Output: PipelineOutput {
 
     /// Runs the three stages until `records` is finished and everything it held is handled.
     func run() async {
+        let aborts = Task { await self.abortAbandonedUploads(every: self.settings.abandonedUploadInterval) }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.runBuffer() }
             group.addTask { await self.checkBucket() }
             group.addTask { await self.runUploaders() }
         }
+        aborts.cancel()
+        await aborts.value
         await buffer.close()
     }
 
@@ -166,9 +171,7 @@ final class S3Output: PipelineOutput {
             case .drop_oldest_chunk:
                 do {
                     if let dropped = try await buffer.dropOldestSealed() {
-                        if let multipart = dropped.multipart, let key = dropped.objectKey {
-                            try? await store.abortMultipartUpload(key: key, uploadID: multipart.uploadID, logger: logger)
-                        }
+                        // Its multipart upload, if any, is kept by the buffer and aborted in the background.
                         overflowDropped(dropped.recordCount, cause: "drop_oldest_chunk")
                         logger.error("buffer \(settings.spool.directory) reached total_limit_size: dropped the oldest \(dropped) (overflow_action drop_oldest_chunk)")
                         continue
@@ -283,17 +286,19 @@ final class S3Output: PipelineOutput {
                 try await buffer.commit(chunk.id)
                 return
             } catch {
-                if let upload { chunk = upload.chunk }
-                mayHaveUnrecordedUpload = true
+                if let upload {
+                    chunk = upload.chunk
+                    mayHaveUnrecordedUpload = upload.mayHaveUnrecordedUpload || upload.sentUnrecordedCreate
+                }
                 if let error = error as? SpoolError, error.code == .corrupt {
                     logger.error("cannot read \(chunk): \(error); moving it to quarantine/")
-                    await abandon(chunk, key: key)
+                    await abandon(chunk, key: key, lookForUnrecorded: mayHaveUnrecordedUpload)
                     await buffer.quarantine(chunk.id, reason: error)
                     return
                 }
                 if let error = error as? ChunkUpload.PartsDiffer {
                     logger.warning("\(key): \(error); aborting its multipart upload and starting again")
-                    await abandon(chunk, key: key)
+                    await abandon(chunk, key: key, lookForUnrecorded: false)
                     if let latest = await buffer.pendingChunks().first(where: { $0.id == chunk.id }) { chunk = latest }
                 }
                 failures += 1
@@ -306,7 +311,7 @@ final class S3Output: PipelineOutput {
                     return
                 }
                 if settings.retry.givesUp(afterFailures: failures, failingFor: since.duration(to: .now)) {
-                    await abandon(chunk, key: key)
+                    await abandon(chunk, key: key, lookForUnrecorded: mayHaveUnrecordedUpload)
                     let folder = await buffer.setAsideFailed(chunk.id, reason: error)
                     Counter(label: MetricName.failedChunks, dimensions: [("output", settings.name)]).increment()
                     logger.error("gave up on \(key) after \(failures) attempts over \(since.duration(to: .now)) (retry_max_times / retry_timeout): \(error); its \(chunk.recordCount) records are kept in \(folder)/")
@@ -327,14 +332,36 @@ final class S3Output: PipelineOutput {
         }
     }
 
-    /// Aborts the chunk's multipart upload, if it has one, so its parts do not linger in the bucket.
-    private func abandon(_ chunk: SealedChunk, key: String) async {
-        guard let multipart = chunk.multipart else { return }
+    /// Aborts the chunk's multipart upload, if it has one (and, when `lookForUnrecorded`, any upload
+    /// to its key an attempt created without recording it), so no parts linger in the bucket. What
+    /// cannot be aborted now is kept by the buffer when the chunk leaves it, and aborted later.
+    private func abandon(_ chunk: SealedChunk, key: String, lookForUnrecorded: Bool) async {
+        var upload = ChunkUpload(
+            chunk: chunk, key: chunk.objectKey ?? key, settings: settings, buffer: buffer, store: store, logger: logger,
+            mayHaveUnrecordedUpload: lookForUnrecorded
+        )
         do {
-            try await store.abortMultipartUpload(key: chunk.objectKey ?? key, uploadID: multipart.uploadID, logger: logger)
-            _ = try await buffer.forgetMultipart(chunk.id)
+            try await upload.abortUnrecordedUploads()
+            try await upload.abandonUpload()
         } catch {
-            logger.error("cannot abort multipart upload \(multipart.uploadID) of \(chunk.objectKey ?? key): \(error); its parts stay in the bucket until a lifecycle rule (AbortIncompleteMultipartUpload) removes them")
+            logger.warning("cannot abort multipart upload \(chunk.multipart?.uploadID ?? "-") of \(chunk.objectKey ?? key) now: \(error); it is tried again later")
+        }
+    }
+
+    /// Aborts the multipart uploads of chunks that left the buffer (given up, dropped, quarantined),
+    /// at start and every `interval`, until each is gone.
+    private func abortAbandonedUploads(every interval: Duration) async {
+        while !Task.isCancelled {
+            for upload in await buffer.abandonedUploads() {
+                do {
+                    try await store.abortMultipartUpload(key: upload.key, uploadID: upload.uploadID, logger: logger)
+                    await buffer.forgetAbandonedUpload(upload)
+                    logger.info("aborted multipart upload \(upload.uploadID) of \(upload.key), left by a chunk no longer in the buffer")
+                } catch {
+                    logger.warning("cannot abort multipart upload \(upload.uploadID) of \(upload.key) yet: \(error); trying again in \(interval)")
+                }
+            }
+            try? await Task.sleep(for: interval)
         }
     }
 

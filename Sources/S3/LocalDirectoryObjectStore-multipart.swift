@@ -42,7 +42,7 @@ extension LocalDirectoryObjectStore {
         return uploadID
     }
 
-    public func uploadPart(key: String, uploadID: String, partNumber: Int, body: ByteBuffer, logger: Logger) async throws -> String {
+    public func uploadPart(key: String, uploadID: String, partNumber: Int, body: ByteBuffer, md5: [UInt8], logger: Logger) async throws -> String {
         let marker = try existingUpload(key: key, uploadID: uploadID)
         guard (1...10_000).contains(partNumber) else {
             throw S3Error(code: .invalidRequest, message: "part number \(partNumber) of \(key) is not between 1 and 10,000")
@@ -50,7 +50,7 @@ extension LocalDirectoryObjectStore {
         try Self.writeAtomically("\(marker).\(partNumber)", key: key) { write in
             try body.withUnsafeReadableBytes { try write($0) }
         }
-        return "\"\(SigV4Encoding.hex(Insecure.MD5.hash(data: body.readableBytesView)))\""
+        return "\"\(SigV4Encoding.hex(md5))\""
     }
 
     public func completeMultipartUpload(key: String, uploadID: String, parts: [UploadedPart], logger: Logger) async throws {

@@ -1,3 +1,4 @@
+import Crypto
 import Logging
 import NIOCore
 
@@ -72,8 +73,8 @@ public protocol ObjectStore: Sendable {
 
     /// Starts a multipart upload; returns its upload id.
     func createMultipartUpload(_ request: MultipartUploadRequest, logger: Logger) async throws -> String
-    /// Uploads one part, with a checksum the server verifies; returns its ETag.
-    func uploadPart(key: String, uploadID: String, partNumber: Int, body: ByteBuffer, logger: Logger) async throws -> String
+    /// Uploads one part, with its MD5 (`md5`, 16 bytes) as a checksum the server verifies; returns its ETag.
+    func uploadPart(key: String, uploadID: String, partNumber: Int, body: ByteBuffer, md5: [UInt8], logger: Logger) async throws -> String
     /// Joins the parts, in number order, into the object.
     func completeMultipartUpload(key: String, uploadID: String, parts: [UploadedPart], logger: Logger) async throws
     /// Discards the upload and its parts. An upload that no longer exists counts as aborted.
@@ -97,5 +98,15 @@ public struct ObjectHead: Sendable, Equatable {
 
     public init(metadata: [String: String]) {
         self.metadata = metadata
+    }
+}
+
+extension ObjectStore {
+    /// Uploads one part, computing its MD5.
+    public func uploadPart(key: String, uploadID: String, partNumber: Int, body: ByteBuffer, logger: Logger) async throws -> String {
+        try await uploadPart(
+            key: key, uploadID: uploadID, partNumber: partNumber, body: body,
+            md5: Array(Insecure.MD5.hash(data: body.readableBytesView)), logger: logger
+        )
     }
 }

@@ -26,14 +26,17 @@ extension S3ObjectStore {
 
     /// Sends the part with `Content-MD5`, so the server rejects (BadDigest) a part damaged on the way,
     /// and with its SHA-256 signed.
-    public func uploadPart(key: String, uploadID: String, partNumber: Int, body: ByteBuffer, logger: Logger) async throws -> String {
+    ///
+    /// The request may take as long as sending the part at 256 KiB/s, at least the request timeout.
+    public func uploadPart(key: String, uploadID: String, partNumber: Int, body: ByteBuffer, md5: [UInt8], logger: Logger) async throws -> String {
         let operation = "UploadPart \(partNumber) s3://\(configuration.bucket)/\(key)"
         let bytes = body.readableBytesView
-        let headers = [("Content-MD5", Data(Insecure.MD5.hash(data: bytes)).base64EncodedString())]
+        let headers = [("Content-MD5", Data(md5).base64EncodedString())]
         let response = try await send(
             method: "PUT", key: key, query: "partNumber=\(partNumber)&uploadId=\(SigV4Encoding.uriEncode(uploadID))",
             headers: headers, body: body, payloadHash: SigV4Encoding.hex(SHA256.hash(data: bytes)),
-            operation: operation, permission: "s3:PutObject", logger: logger
+            operation: operation, permission: "s3:PutObject",
+            timeout: max(configuration.requestTimeout, .seconds(Int64(bytes.count / (256 << 10)))), logger: logger
         )
         try response.check(operation: operation, permission: "s3:PutObject")
         guard let etag = response.etag, !etag.isEmpty else {

@@ -138,6 +138,7 @@ public struct S3ObjectStore: ObjectStore {
         payloadHash: String,
         operation: String,
         permission: String,
+        timeout: TimeAmount? = nil,
         logger: Logger
     ) async throws -> Response {
         let url = addressing.url(forKey: key, query: query)
@@ -155,7 +156,7 @@ public struct S3ObjectStore: ObjectStore {
 
         let response: HTTPClientResponse
         do {
-            response = try await httpClient.execute(request, timeout: configuration.requestTimeout, logger: logger)
+            response = try await httpClient.execute(request, timeout: timeout ?? configuration.requestTimeout, logger: logger)
         } catch {
             throw Self.transportError(error, operation: operation, endpoint: configuration.endpoint)
         }

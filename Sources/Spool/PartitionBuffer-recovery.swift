@@ -56,6 +56,7 @@ extension PartitionBuffer {
             if chunk.seal != nil {
                 logger.error("chunk \(id) (\(chunk.key), index \(chunk.index)) is sealed in the journal but has no segment files; forgetting it")
             }
+            keepAbandonedUpload(id, multipart: chunk.multipart, key: chunk.objectKey)
             try? journal.record(.dropped(id))
         }
         do {

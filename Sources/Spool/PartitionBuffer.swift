@@ -390,7 +390,12 @@ public actor PartitionBuffer {
 
     /// Records a part the bucket acknowledged.
     public func recordPart(_ id: ChunkID, number: Int, _ part: FinishedPart) throws {
-        _ = try updateSealed(id, .part(id, number: number, part)) { $0.multipart?.parts[number] = part }
+        guard sealed[id] != nil else {
+            throw SpoolError(code: .io, detail: "chunk \(id) is not sealed here")
+        }
+        try journal.record(.part(id, number: number, part))
+        // In place: the parts table is not copied for each of up to 10,000 parts.
+        sealed[id]?.multipart?.parts[number] = part
     }
 
     /// Records that the chunk's multipart upload is abandoned (aborted, or gone): the next attempt
@@ -447,6 +452,7 @@ public actor PartitionBuffer {
         guard let chunk = sealed.values.filter({ !handedOut.contains($0.id) }).min(by: Self.oldestFirst) else {
             return nil
         }
+        keepAbandonedUpload(of: chunk)
         try journal.record(.dropped(chunk.id))
         sealed.removeValue(forKey: chunk.id)
         bufferedBytes -= chunk.recordBytes
@@ -472,6 +478,7 @@ public actor PartitionBuffer {
         guard let chunk = sealed[id] else { return }
         // The files first: a chunk recorded as dropped whose files stayed would be deleted at the next start.
         guard chunk.segments.allSatisfy({ moveAside($0, into: folder, reason: reason) }) else { return }
+        keepAbandonedUpload(of: chunk)
         sealed.removeValue(forKey: id)
         bufferedBytes -= chunk.recordBytes
         do {
@@ -479,6 +486,50 @@ public actor PartitionBuffer {
         } catch {
             logger.error("cannot record setting chunk \(id) aside in the journal: \(error)")
         }
+    }
+
+    // MARK: - Multipart uploads left behind
+
+    private var abortsDirectory: String { configuration.directory + "/aborts" }
+
+    /// A chunk leaving the buffer with a multipart upload (given up, dropped, quarantined): its upload
+    /// id is kept in `aborts/` until the uploader has aborted it, so no upload is forgotten while it
+    /// still holds parts in the bucket.
+    func keepAbandonedUpload(of chunk: SealedChunk) {
+        keepAbandonedUpload(chunk.id, multipart: chunk.multipart, key: chunk.objectKey)
+    }
+
+    func keepAbandonedUpload(_ id: ChunkID, multipart: MultipartProgress?, key: String?) {
+        guard let multipart, let key else { return }
+        do {
+            try fileSystem.makeDirectory(abortsDirectory)
+            try fileSystem.writeFile(abortsDirectory + "/" + id.hex + ".upload", Array("\(multipart.uploadID)\n\(key)".utf8))
+            try fileSystem.syncDirectory(abortsDirectory)
+        } catch {
+            logger.error("cannot keep the id of multipart upload \(multipart.uploadID) of \(key) for aborting it later: \(error); abort it by hand, or let a lifecycle rule (AbortIncompleteMultipartUpload) remove it")
+        }
+    }
+
+    /// Multipart uploads of chunks that left the buffer, still to be aborted.
+    public func abandonedUploads() -> [AbandonedUpload] {
+        let names = ((try? fileSystem.list(abortsDirectory)) ?? []).filter { $0.hasSuffix(".upload") }.sorted()
+        return names.compactMap { name in
+            let path = abortsDirectory + "/" + name
+            guard let file = try? fileSystem.open(path, writable: false, capacity: 0) else { return nil }
+            defer { file.close() }
+            guard let bytes = try? file.readAll(), let text = String(validating: bytes, as: UTF8.self),
+                let newline = text.firstIndex(of: "\n")
+            else {
+                logger.warning("ignoring unreadable \(path)")
+                return nil
+            }
+            return AbandonedUpload(name: name, uploadID: String(text[..<newline]), key: String(text[text.index(after: newline)...]))
+        }
+    }
+
+    /// The upload was aborted (or is gone).
+    public func forgetAbandonedUpload(_ upload: AbandonedUpload) {
+        try? fileSystem.remove(abortsDirectory + "/" + upload.name)
     }
 
     func discard(_ id: ChunkID, segments: [String]) throws {

@@ -66,3 +66,11 @@ public struct FinishedPart: Sendable, Hashable {
         self.md5 = md5
     }
 }
+
+/// A multipart upload whose chunk left the buffer before the upload could be aborted.
+public struct AbandonedUpload: Sendable, Hashable {
+    /// Its file in the buffer's `aborts/` folder.
+    public var name: String
+    public var uploadID: String
+    public var key: String
+}

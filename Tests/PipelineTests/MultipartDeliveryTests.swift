@@ -40,7 +40,20 @@ struct MultipartDeliveryTests {
         }
 
         /// Every record stored under the prefix, by number.
-        func storedRecords() throws -> [Int: Int] {
+        /// boto3 runs in a subprocess: off the cooperative pool, so waiting for it starves no other test.
+        func storedRecords() async throws -> [Int: Int] {
+            try await offThePool { try self.storedRecordsBlocking() }
+        }
+
+        func objects() async throws -> [String] {
+            try await offThePool { try server.listObjects(bucket: MultipartDeliveryTests.bucket, prefix: prefix) }
+        }
+
+        func metadata(_ key: String) async throws -> [String: String] {
+            try await offThePool { try server.objectMetadata(bucket: MultipartDeliveryTests.bucket, key: key) }
+        }
+
+        private func storedRecordsBlocking() throws -> [Int: Int] {
             var counts: [Int: Int] = [:]
             for key in try server.listObjects(bucket: MultipartDeliveryTests.bucket, prefix: prefix) {
                 let body = try server.getObject(bucket: MultipartDeliveryTests.bucket, key: key)
@@ -55,14 +68,14 @@ struct MultipartDeliveryTests {
             return counts
         }
 
-        func leftOverUploads() throws -> [String] {
-            try server.listMultipartUploads(bucket: MultipartDeliveryTests.bucket).filter { $0.hasPrefix(prefix) }
+        func leftOverUploads() async throws -> [String] {
+            try await offThePool { try server.listMultipartUploads(bucket: MultipartDeliveryTests.bucket).filter { $0.hasPrefix(prefix) } }
         }
     }
 
     static func setUp(_ name: String) async throws -> Setup {
         let server = try await S3TestServer.shared(.seaweedFS)
-        try server.createBucket(bucket)
+        try await offThePool { try server.createBucket(bucket) }
         let proxy = try await S3FaultProxy.start(upstream: server.endpoint)
         return Setup(server: server, proxy: proxy, directory: try temporaryDirectory(), prefix: "\(name)-\(UInt32.random(in: 0...UInt32.max))/")
     }
@@ -77,11 +90,11 @@ struct MultipartDeliveryTests {
         }
     }
 
-    static func expectEveryRecordOnce(_ setup: Setup) throws {
-        let counts = try setup.storedRecords()
+    static func expectEveryRecordOnce(_ setup: Setup) async throws {
+        let counts = try await setup.storedRecords()
         #expect(counts.count == recordCount, "records stored")
         #expect(counts.values.allSatisfy { $0 == 1 }, "duplicates: \(counts.filter { $0.value > 1 }.count)")
-        #expect(try setup.leftOverUploads().isEmpty, "unfinished uploads left in the bucket")
+        #expect(try await setup.leftOverUploads().isEmpty, "unfinished uploads left in the bucket")
     }
 
     /// Runs the output over the records until the bucket holds part 1, then stops it (its shutdown
@@ -105,14 +118,14 @@ struct MultipartDeliveryTests {
         let logs = CapturedLogs()
         let output = try await S3Output(settings: setup.settings(), store: setup.store(), logger: logs.logger)
         try await S3OutputTests.run(output, Self.batches())
-        try Self.expectEveryRecordOnce(setup)
+        try await Self.expectEveryRecordOnce(setup)
         #expect(setup.proxy.count(.createMultipartUpload) == 1)
         #expect(setup.proxy.count(.uploadPart) == 3)
         #expect(setup.proxy.count(.completeMultipartUpload) == 1)
         #expect(setup.proxy.count(.putObject) == 0)
         #expect(logs.contains("in 3 parts"))
-        let key = try #require(try setup.server.listObjects(bucket: Self.bucket, prefix: setup.prefix).first)
-        #expect(try setup.server.objectMetadata(bucket: Self.bucket, key: key)["sluice-records"] == String(Self.recordCount))
+        let key = try #require(try await setup.objects().first)
+        #expect(try await setup.metadata(key)["sluice-records"] == String(Self.recordCount))
     }
 
     @Test("503 SlowDown, 500 and reset connections: retried, parts the bucket holds are not sent again")
@@ -125,7 +138,7 @@ struct MultipartDeliveryTests {
         setup.proxy.inject(.respond(status: 503, code: "SlowDown"), on: .completeMultipartUpload)
         let output = try await S3Output(settings: setup.settings(), store: setup.store(), logger: CapturedLogs().logger)
         try await S3OutputTests.run(output, Self.batches())
-        try Self.expectEveryRecordOnce(setup)
+        try await Self.expectEveryRecordOnce(setup)
         let parts = setup.proxy.recorded.filter { $0.operation == .uploadPart }
         let stored = parts.filter { $0.status == 200 }
         #expect(stored.count == 3, "each part stored once: \(parts.map { "\($0.uri.suffix(40)) \($0.status.map(String.init) ?? "reset")" })")
@@ -141,7 +154,7 @@ struct MultipartDeliveryTests {
         let logs = CapturedLogs()
         let output = try await S3Output(settings: setup.settings(), store: setup.store(), logger: logs.logger)
         try await S3OutputTests.run(output, Self.batches())
-        try Self.expectEveryRecordOnce(setup)
+        try await Self.expectEveryRecordOnce(setup)
         #expect(setup.proxy.count(.uploadPart) == 3)
         #expect(setup.proxy.count(.completeMultipartUpload) == 1)
         #expect(setup.proxy.count(.listParts) == 1, "the upload was checked")
@@ -155,7 +168,7 @@ struct MultipartDeliveryTests {
         setup.proxy.inject(.loseAnswer, on: .createMultipartUpload)
         let output = try await S3Output(settings: setup.settings(), store: setup.store(), logger: CapturedLogs().logger)
         try await S3OutputTests.run(output, Self.batches())
-        try Self.expectEveryRecordOnce(setup)
+        try await Self.expectEveryRecordOnce(setup)
         #expect(setup.proxy.count(.createMultipartUpload) == 2)
         #expect(setup.proxy.count(.abortMultipartUpload) == 1)
     }
@@ -171,8 +184,8 @@ struct MultipartDeliveryTests {
         settings.shutdownUploadTimeout = .seconds(1)
         let first = try await S3Output(settings: settings, store: setup.store(), logger: CapturedLogs().logger)
         try await Self.runUntilPartOneLands(first, setup)
-        #expect(try setup.server.listObjects(bucket: Self.bucket, prefix: setup.prefix).isEmpty)
-        #expect(try setup.leftOverUploads().count == 1, "the upload waits for the next run")
+        #expect(try await setup.objects().isEmpty)
+        #expect(try await setup.leftOverUploads().count == 1, "the upload waits for the next run")
         let sentBefore = setup.proxy.recorded.filter { $0.operation == .uploadPart && $0.status == 200 }.map(\.uri)
         #expect(sentBefore.count == 1)
 
@@ -181,7 +194,7 @@ struct MultipartDeliveryTests {
         let logs = CapturedLogs()
         let second = try await S3Output(settings: setup.settings(), store: setup.store(), logger: logs.logger)
         try await S3OutputTests.run(second, [])
-        try Self.expectEveryRecordOnce(setup)
+        try await Self.expectEveryRecordOnce(setup)
         let sentAfter = setup.proxy.recorded.filter { $0.operation == .uploadPart && $0.status == 200 }.map(\.uri)
         #expect(sentAfter.count == 3)
         #expect(sentAfter.filter { $0.contains("partNumber=1&") }.count == 1, "part 1 was sent once: \(sentAfter)")
@@ -200,16 +213,65 @@ struct MultipartDeliveryTests {
         let first = try await S3Output(settings: settings, store: setup.store(), logger: CapturedLogs().logger)
         try await Self.runUntilPartOneLands(first, setup)
         setup.proxy.clearFaults()
-        try setup.server.boto3("""
+        try await offThePool { try setup.server.boto3("""
             for upload in s3.list_multipart_uploads(Bucket=sys.argv[1], Prefix=sys.argv[2]).get("Uploads", []):
                 s3.abort_multipart_upload(Bucket=sys.argv[1], Key=upload["Key"], UploadId=upload["UploadId"])
-            """, arguments: [Self.bucket, setup.prefix])
+            """, arguments: [Self.bucket, setup.prefix]) }
 
         let logs = CapturedLogs()
         let second = try await S3Output(settings: setup.settings(), store: setup.store(), logger: logs.logger)
         try await S3OutputTests.run(second, [])
-        try Self.expectEveryRecordOnce(setup)
+        try await Self.expectEveryRecordOnce(setup)
         #expect(logs.contains("no longer exists; starting a new one"))
         #expect(setup.proxy.count(.createMultipartUpload) == 2)
+    }
+
+    @Test("without s3:ListMultipartUploadParts a restart resumes from the journal alone")
+    func resumeWithoutListParts() async throws {
+        let setup = try await Self.setUp("no-list")
+        defer { Task { await setup.proxy.stop() } }
+        setup.proxy.inject(.respond(status: 500, code: "InternalError"), on: .uploadPart, times: 10_000, skip: 1)
+        var settings = setup.settings()
+        settings.uploadConcurrency = 1
+        settings.shutdownUploadTimeout = .seconds(1)
+        let first = try await S3Output(settings: settings, store: setup.store(), logger: CapturedLogs().logger)
+        try await Self.runUntilPartOneLands(first, setup)
+        setup.proxy.clearFaults()
+        setup.proxy.inject(.respond(status: 403, code: "AccessDenied"), on: .listParts, times: 10_000)
+
+        let logs = CapturedLogs()
+        let second = try await S3Output(settings: setup.settings(), store: setup.store(), logger: logs.logger)
+        try await S3OutputTests.run(second, [])
+        try await Self.expectEveryRecordOnce(setup)
+        let sent = setup.proxy.recorded.filter { $0.operation == .uploadPart && $0.status == 200 }.map(\.uri)
+        #expect(sent.filter { $0.contains("partNumber=1&") }.count == 1, "part 1 was sent once: \(sent)")
+        #expect(logs.contains("relying on the 1 parts recorded"))
+    }
+
+    @Test("a chunk given up while S3 cannot abort its upload: the upload is kept and aborted later")
+    func abandonedUploadIsAbortedLater() async throws {
+        let setup = try await Self.setUp("abandoned")
+        defer { Task { await setup.proxy.stop() } }
+        setup.proxy.inject(.respond(status: 500, code: "InternalError"), on: .uploadPart, times: 10_000, skip: 1)
+        setup.proxy.inject(.respond(status: 503, code: "ServiceUnavailable"), on: .abortMultipartUpload, times: 3)
+        var settings = setup.settings()
+        settings.uploadConcurrency = 1
+        settings.retry = RetryPolicy(initialWait: .milliseconds(10), maximumWait: .milliseconds(20), maxRetries: 3)
+        settings.abandonedUploadInterval = .milliseconds(300)
+        let logs = CapturedLogs()
+        let output = try await S3Output(settings: settings, store: setup.store(), logger: logs.logger)
+        let running = Task { await output.run() }
+        for batch in Self.batches() { try await output.records.send(batch) }
+        // Still running (input open), the chunk sealed by SIGUSR1's path.
+        try await Task.sleep(for: .milliseconds(500))
+        await output.flush()
+        #expect(await eventually(timeout: .seconds(60)) { logs.contains("gave up on") })
+        // Once S3 takes aborts again, the background task aborts the upload.
+        #expect(await eventually(timeout: .seconds(30)) { logs.contains("aborted multipart upload") })
+        output.records.finish()
+        await running.value
+        #expect(try await setup.leftOverUploads().isEmpty, "the upload was aborted")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: setup.directory + "/aborts").isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: setup.directory + "/failed").count == 1, "the chunk is kept in failed/")
     }
 }

@@ -45,7 +45,7 @@ struct S3OutputTests {
         func createMultipartUpload(_ request: MultipartUploadRequest, logger: Logger) async throws -> String {
             throw S3Error(code: .invalidRequest, message: "MemoryStore takes single PUTs only")
         }
-        func uploadPart(key: String, uploadID: String, partNumber: Int, body: ByteBuffer, logger: Logger) async throws -> String {
+        func uploadPart(key: String, uploadID: String, partNumber: Int, body: ByteBuffer, md5: [UInt8], logger: Logger) async throws -> String {
             throw S3Error(code: .noSuchUpload, message: "no uploads")
         }
         func completeMultipartUpload(key: String, uploadID: String, parts: [UploadedPart], logger: Logger) async throws {
