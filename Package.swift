@@ -46,11 +46,14 @@ let package = Package(
             path: "Sources/Codec"
         ),
 
+        // <sys/xattr.h> for the local-directory bucket's object metadata.
+        .target(name: "CXattr", path: "Sources/CXattr"),
+
         // SigV4, credential providers, S3 client, object keys, local bucket.
         .target(
             name: "S3",
             dependencies: [
-                "CivilTime",
+                "CivilTime", "CXattr",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

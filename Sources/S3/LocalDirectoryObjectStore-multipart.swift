@@ -36,7 +36,8 @@ extension LocalDirectoryObjectStore {
     public func createMultipartUpload(_ request: MultipartUploadRequest, logger: Logger) async throws -> String {
         let uploadID = String(UInt64.random(in: 0...UInt64.max), radix: 16) + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let marker = try uploadPath(key: request.key, uploadID: uploadID)
-        try Self.writeAtomically(marker, key: request.key) { write in
+        // The marker keeps the object's metadata until the upload completes.
+        try Self.writeAtomically(marker, key: request.key, metadata: request.metadata) { write in
             try Array(request.key.utf8).withUnsafeBytes { try write($0) }
         }
         return uploadID
@@ -62,7 +63,7 @@ extension LocalDirectoryObjectStore {
             }
         }
         let path = try path(forKey: key)
-        try Self.writeAtomically(path, key: key) { write in
+        try Self.writeAtomically(path, key: key, metadata: Self.metadata(ofFile: marker)) { write in
             for part in parts.sorted(by: { $0.number < $1.number }) {
                 let bytes = try Self.readFile("\(marker).\(part.number)")
                 try bytes.withUnsafeBytes { try write($0) }

@@ -1,3 +1,4 @@
+import CXattr
 import Crypto
 import Foundation
 import Logging
@@ -30,7 +31,7 @@ public struct LocalDirectoryObjectStore: ObjectStore {
 
     public func putObject(_ request: PutObjectRequest, logger: Logger) async throws -> PutObjectResult {
         let path = try path(forKey: request.key)
-        try Self.writeAtomically(path, key: request.key) { write in
+        try Self.writeAtomically(path, key: request.key, metadata: request.metadata) { write in
             try request.body.withUnsafeReadableBytes { try write($0) }
         }
         logger.debug("stored object", metadata: ["s3.key": "\(request.key)", "path": "\(path)"])
@@ -38,9 +39,11 @@ public struct LocalDirectoryObjectStore: ObjectStore {
     }
 
     /// Writes a file through a temporary in the same directory, fsync'd, renamed into place, and the
-    /// directory fsync'd. `produce` calls its argument with each piece of the contents.
+    /// directory fsync'd. `produce` calls its argument with each piece of the contents. `metadata` goes
+    /// into extended attributes (`user.sluice.meta.<name>`) where the file system has them.
     static func writeAtomically(
-        _ path: String, key: String, produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
+        _ path: String, key: String, metadata: [String: String] = [:],
+        produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
     ) throws {
         let directory = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
@@ -63,6 +66,10 @@ public struct LocalDirectoryObjectStore: ObjectStore {
                     }
                     offset += written
                 }
+            }
+            for (name, value) in metadata {
+                // Without extended attributes (ENOTSUP) the object is kept without its metadata.
+                _ = fsetxattr(descriptor, Self.metadataAttributePrefix + name.lowercased(), value, value.utf8.count, 0)
             }
             guard fsync(descriptor) == 0 else { throw Self.ioError("fsync", temporaryPath) }
             closed = true
@@ -98,8 +105,27 @@ public struct LocalDirectoryObjectStore: ObjectStore {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             return nil
         }
-        // Metadata is not kept on disk: the directory holds exactly the objects, under their keys.
-        return ObjectHead(metadata: [:])
+        return ObjectHead(metadata: Self.metadata(ofFile: path))
+    }
+
+    static let metadataAttributePrefix = "user.sluice.meta."
+
+    /// The metadata kept in the file's extended attributes.
+    static func metadata(ofFile path: String) -> [String: String] {
+        let size = listxattr(path, nil as UnsafeMutablePointer<CChar>?, 0)
+        guard size > 0 else { return [:] }
+        var names = [CChar](repeating: 0, count: size)
+        guard listxattr(path, &names, size) == size else { return [:] }
+        var metadata: [String: String] = [:]
+        for name in names.split(separator: 0).map({ String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self) })
+        where name.hasPrefix(metadataAttributePrefix) {
+            let length = getxattr(path, name, nil, 0)
+            guard length >= 0 else { continue }
+            var value = [UInt8](repeating: 0, count: length)
+            guard getxattr(path, name, &value, length) == length else { continue }
+            metadata[String(name.dropFirst(metadataAttributePrefix.count))] = String(decoding: value, as: UTF8.self)
+        }
+        return metadata
     }
 
     /// `<root>/<key>`, after checking the key cannot escape `root`.

@@ -145,6 +145,29 @@ struct S3OutputTests {
         #expect(!FileManager.default.fileExists(atPath: chunk.segments[0]), "committed: the segment file is gone")
     }
 
+    /// The same with the local-directory bucket (the embedded default): its objects keep their
+    /// metadata in extended attributes, so the chunk is recognised, not stored again under index 1.
+    @Test func aLocalObjectAlreadyHoldingThisChunkIsNotStoredTwice() async throws {
+        let directory = try temporaryDirectory()
+        let buffer = try await PartitionBuffer(configuration: Self.settings(directory: directory).spool, logger: Logger(label: "test"))
+        _ = try await buffer.append(Self.batch(["{}"]))
+        let chunk = try #require(await buffer.sealAll().first)
+        _ = try await buffer.beginUpload(chunk.id, key: "syslog/2026112700_0.json")
+        await buffer.close()
+        let bucket = directory + "/bucket"
+        let store = LocalDirectoryObjectStore(root: bucket)
+        _ = try await store.putObject(
+            PutObjectRequest(key: "syslog/2026112700_0.json", body: ByteBuffer(string: "{}\n"), metadata: ["sluice-chunk-id": chunk.id.hex]),
+            logger: Logger(label: "test")
+        )
+
+        let logs = CapturedLogs()
+        let output = try await S3Output(settings: Self.settings(directory: directory), store: store, logger: logs.logger)
+        try await Self.run(output, [])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: bucket + "/syslog") == ["2026112700_0.json"])
+        #expect(logs.contains("already holds chunk"))
+    }
+
     @Test func failedUploadsAreRetriedAndLandOnce() async throws {
         let directory = try temporaryDirectory()
         let store = MemoryStore()

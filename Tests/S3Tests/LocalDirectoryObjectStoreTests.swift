@@ -29,6 +29,24 @@ struct LocalDirectoryObjectStoreTests {
         }
     }
 
+    /// The chunk id in the metadata is what lets a restart tell its own object (an upload whose
+    /// commit was lost) from another writer's.
+    @Test("metadata is kept with the object, by PUT and by multipart upload")
+    func metadataKept() async throws {
+        try await withRoot { root in
+            let store = LocalDirectoryObjectStore(root: root)
+            let metadata = ["sluice-chunk-id": "0f3a9c", "sluice-records": "12"]
+            _ = try await store.putObject(PutObjectRequest(key: "a/put.json", body: ByteBuffer(string: "{}\n"), metadata: metadata), logger: logger)
+            #expect(try await store.headObject(key: "a/put.json", logger: logger)?.metadata == metadata)
+
+            let uploadID = try await store.createMultipartUpload(MultipartUploadRequest(key: "a/parts.json", metadata: metadata), logger: logger)
+            let etag = try await store.uploadPart(key: "a/parts.json", uploadID: uploadID, partNumber: 1, body: ByteBuffer(string: "{}\n"), logger: logger)
+            try await store.completeMultipartUpload(key: "a/parts.json", uploadID: uploadID, parts: [UploadedPart(number: 1, etag: etag)], logger: logger)
+            #expect(try await store.headObject(key: "a/parts.json", logger: logger)?.metadata == metadata)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/a").sorted() == ["parts.json", "put.json"])
+        }
+    }
+
     @Test("overwrites are atomic and leave no temporary files")
     func atomicOverwrite() async throws {
         try await withRoot { root in
