@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // C libraries, wrapped for Codec only.
@@ -105,6 +106,18 @@ let package = Package(
             path: "Sources/Pipeline"
         ),
 
+        // The status endpoint: Prometheus /metrics and JSON /api/status over HTTP (NIO).
+        .target(
+            name: "Status",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Sources/Status"
+        ),
+
         // `sluice loadgen`: numbered syslog messages over UDP or TCP at a set rate (NIO, no parser).
         .target(
             name: "LoadGen",
@@ -119,8 +132,11 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "Pipeline", "SluiceConfig", "SyslogProtocol", "Codec", "CivilTime", "LoadGen",
+                "Pipeline", "SluiceConfig", "SyslogProtocol", "Codec", "CivilTime", "LoadGen", "Status",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/sluice"
@@ -143,6 +159,15 @@ let package = Package(
 
         .testTarget(name: "SyslogProtocolTests", dependencies: ["SyslogProtocol", "CivilTime"], path: "Tests/SyslogProtocolTests"),
         .testTarget(name: "ConfigTests", dependencies: ["SluiceConfig"], path: "Tests/ConfigTests"),
+        .testTarget(
+            name: "StatusTests",
+            dependencies: [
+                "Status",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Tests/StatusTests"
+        ),
         .testTarget(name: "CodecTests", dependencies: ["Codec", "SyslogProtocol"], path: "Tests/CodecTests"),
         .testTarget(
             name: "S3Tests",
@@ -192,7 +217,10 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Pipeline", "SluiceConfig", "S3", "Codec", "TestSupport"],
+            dependencies: [
+                "Pipeline", "SluiceConfig", "S3", "Codec", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             path: "Tests/EndToEndTests"
         ),
     ],

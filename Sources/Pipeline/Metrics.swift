@@ -19,6 +19,14 @@ enum MetricName {
     /// Parts of multipart uploads the bucket acknowledged.
     static let uploadedParts = "sluice_uploaded_parts_total"
     static let uploadFailures = "sluice_upload_failures_total"
+    /// Gauges of each output's buffer, refreshed every second.
+    static let bufferOpenChunks = "sluice_buffer_open_chunks"
+    static let bufferSealedChunks = "sluice_buffer_sealed_chunks"
+    static let bufferBytes = "sluice_buffer_bytes"
+    static let bufferOldestAge = "sluice_buffer_oldest_chunk_age_seconds"
+    static let uploadsInFlight = "sluice_uploads_in_flight"
+    /// From taking a chunk to its object stored, per object (a histogram).
+    static let uploadDuration = "sluice_upload_duration_seconds"
     /// Chunks whose upload was given up (`retry_max_times`, `retry_timeout`), set aside in `failed/`.
     static let failedChunks = "sluice_failed_chunks_total"
 }

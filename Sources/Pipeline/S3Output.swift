@@ -59,6 +59,7 @@ final class S3Output: PipelineOutput {
     private let store: any ObjectStore
     private let logger: Logger
     private let shuttingDownSince = Mutex<ContinuousClock.Instant?>(nil)
+    private let uploadsInFlight = Atomic<Int>(0)
 
     init(settings: S3OutputSettings, store: any ObjectStore, logger: Logger) async throws {
         self.settings = settings
@@ -76,13 +77,16 @@ final class S3Output: PipelineOutput {
     /// Runs the three stages until `records` is finished and everything it held is handled.
     func run() async {
         let aborts = Task { await self.abortAbandonedUploads(every: self.settings.abandonedUploadInterval) }
+        let gauges = Task { await self.publishGauges() }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.runBuffer() }
             group.addTask { await self.checkBucket() }
             group.addTask { await self.runUploaders() }
         }
         aborts.cancel()
+        gauges.cancel()
         await aborts.value
+        await gauges.value
         await buffer.close()
     }
 
@@ -91,6 +95,27 @@ final class S3Output: PipelineOutput {
         let chunks = await buffer.sealAll()
         logger.info("flushing \(chunks.count) buffered chunks")
         ringIfSealed(chunks)
+    }
+
+    /// The buffer's state as gauges, every second: chunks open and waiting, bytes, the oldest chunk's
+    /// age, uploads in flight.
+    private func publishGauges() async {
+        let dimensions = [("output", settings.name)]
+        let open = Gauge(label: MetricName.bufferOpenChunks, dimensions: dimensions)
+        let sealed = Gauge(label: MetricName.bufferSealedChunks, dimensions: dimensions)
+        let bytes = Gauge(label: MetricName.bufferBytes, dimensions: dimensions)
+        let oldest = Gauge(label: MetricName.bufferOldestAge, dimensions: dimensions)
+        let inFlight = Gauge(label: MetricName.uploadsInFlight, dimensions: dimensions)
+        while !Task.isCancelled {
+            let stats = await buffer.statistics()
+            open.record(stats.openChunks)
+            sealed.record(stats.sealedChunks)
+            bytes.record(stats.bufferedBytes)
+            let now = WallClock.nanoseconds()
+            oldest.record(stats.oldestCreatedAt.map { Double(max(0, now - $0)) / 1e9 } ?? 0)
+            inFlight.record(uploadsInFlight.load(ordering: .relaxed))
+            try? await Task.sleep(for: .seconds(1))
+        }
     }
 
     /// Marks the start of shutdown: from now on, failing uploads are retried only for a while.
@@ -249,6 +274,9 @@ final class S3Output: PipelineOutput {
     /// Uploads a chunk and commits it, retrying as `retry_*` say; gives up into `failed/`, or leaves the
     /// chunk for the next start once the shutdown deadline has passed.
     private func deliver(_ taken: SealedChunk) async {
+        uploadsInFlight.add(1, ordering: .relaxed)
+        defer { uploadsInFlight.subtract(1, ordering: .relaxed) }
+        let started = ContinuousClock.now
         var chunk = taken
         var failures = 0
         var firstFailure: ContinuousClock.Instant?
@@ -280,6 +308,7 @@ final class S3Output: PipelineOutput {
                 case .stored(let bytes, let parts, let resumed):
                     Counter(label: MetricName.uploadedObjects, dimensions: [("output", settings.name)]).increment()
                     Counter(label: MetricName.uploadedBytes, dimensions: [("output", settings.name)]).increment(by: bytes)
+                    Timer(label: MetricName.uploadDuration, dimensions: [("output", settings.name)]).record(duration: started.duration(to: .now))
                     let how = parts == 0 ? "" : resumed > 0 ? " in \(parts) parts, \(resumed) of them sent before" : " in \(parts) parts"
                     logger.info("uploaded \(key) (\(chunk.recordCount) records, \(bytes) bytes\(how))")
                 }

@@ -1,4 +1,7 @@
 import ArgumentParser
+import Metrics
+import Prometheus
+import Status
 import Logging
 import Pipeline
 import ServiceLifecycle
@@ -31,6 +34,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, warn, error (default: the configuration's <system> log_level, or info).")
     var logLevel: String?
 
+    @Option(help: "Serve /metrics and /api/status on HOST:PORT, or off (default: <system> metrics_address, else 127.0.0.1:24231).")
+    var metricsAddress: String?
+
     @Flag(help: "Print the embedded default configuration and exit.")
     var printDefaultConfig = false
 
@@ -58,6 +64,9 @@ struct RunCommand: AsyncParsableCommand {
         for warning in configuration.warnings {
             logger.warning("\(warning)")
         }
+
+        let statusServer = try await startStatusServer(configuration: configuration, logger: logger)
+        defer { if let statusServer { Task { await statusServer.stop() } } }
 
         var options = PipelineOptions(
             bufferPathOverride: bufferPath ?? ProcessFacts.environment["SLUICE_BUFFER_PATH"],
@@ -101,5 +110,31 @@ struct RunCommand: AsyncParsableCommand {
             "cpu_seconds": "\(usage.cpuSeconds)",
             "peak_rss_kb": "\(usage.peakResidentKilobytes)",
         ])
+    }
+
+    /// Bootstraps swift-metrics with a Prometheus registry and serves it. An address in use is a
+    /// warning, not a reason to stop collecting logs.
+    private func startStatusServer(configuration: SluiceConfiguration, logger: Logger) async throws -> StatusServer? {
+        var address = configuration.system.metricsAddress
+        if let metricsAddress {
+            if metricsAddress == "off" {
+                address = nil
+            } else if let parsed = HostAndPort(metricsAddress) {
+                address = parsed
+            } else {
+                throw ValidationError("--metrics-address \(metricsAddress): expected HOST:PORT or off")
+            }
+        }
+        guard let address else { return nil }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        do {
+            let server = try await StatusServer.start(host: address.host, port: address.port, registry: registry, startedAt: WallClockSeconds.now())
+            logger.info("serving metrics on http://\(HostAndPort(host: address.host, port: server.port))/metrics and /api/status")
+            return server
+        } catch {
+            logger.warning("cannot serve metrics on \(address): \(error); running without /metrics (set metrics_address in <system> or --metrics-address)")
+            return nil
+        }
     }
 }

@@ -14,7 +14,8 @@ final class SluiceRun: Sendable {
             try FileManager.default.copyItem(atPath: config, toPath: configPath)
         }
         child = try ChildProcess(
-            try PackagePaths.sluiceBinary(), ["run", "-c", configPath, "--log-level", "debug"],
+            // A port of its own for /metrics, so test runs never take 24231 from a running sluice.
+            try PackagePaths.sluiceBinary(), ["run", "-c", configPath, "--log-level", "debug", "--metrics-address", "127.0.0.1:0"],
             environment: environment,
             directory: directory,
             logPath: directory + "/sluice.log"
@@ -29,6 +30,12 @@ final class SluiceRun: Sendable {
     func stop(timeout: Duration = .seconds(60)) async -> Int32? {
         child.signal(SIGTERM)
         return await child.waitForExit(timeout: timeout)
+    }
+
+    /// The port /metrics and /api/status are served on, read from the log.
+    var metricsPort: Int? {
+        guard let range = child.output.range(of: "serving metrics on http://127.0.0.1:") else { return nil }
+        return Int(child.output[range.upperBound...].prefix { $0.isNumber })
     }
 
     func flush() {
