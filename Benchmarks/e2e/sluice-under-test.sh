@@ -1,23 +1,25 @@
 # Sourced by the end-to-end scripts: a release sluice on a TCP syslog source and a local-directory
 # bucket, started and waited for, and the numbered messages it stored, counted.
 #
-#   start_sluice WORK CODEC   builds, writes WORK/sluice.conf, starts sluice; sets $sluice, $port, $sluice_pid
+#   start_sluice WORK CODEC [TRANSPORT]   builds, writes WORK/sluice.conf (TRANSPORT tcp or udp, default
+#                             tcp), starts sluice; sets $sluice, $port, $sluice_pid, $metrics_port
 #   count_stored WORK CODEC   prints "<unique numbered messages> <duplicates>" from WORK/bucket
 
 start_sluice() {
-  local work=$1 codec=$2
+  local work=$1 codec=$2 transport=${3:-tcp}
   local root
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
   swift build -c release --product sluice --package-path "$root" >/dev/null
   sluice="$root/.build/release/sluice"
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  metrics_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   cat > "$work/sluice.conf" <<CONF
 <source>
   @type syslog
   port $port
   bind 127.0.0.1
   tag system
-  <transport tcp>
+  <transport $transport>
   </transport>
 </source>
 <match system.**>
@@ -35,7 +37,7 @@ start_sluice() {
   </buffer>
 </match>
 CONF
-  "$sluice" run -c "$work/sluice.conf" 2> "$work/sluice.log" &
+  "$sluice" run -c "$work/sluice.conf" --metrics-address "127.0.0.1:$metrics_port" 2> "$work/sluice.log" &
   sluice_pid=$!
   for _ in $(seq 100); do grep -q "listening syslog socket" "$work/sluice.log" && break; sleep 0.1; done
 }

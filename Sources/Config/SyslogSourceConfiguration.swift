@@ -26,6 +26,8 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
     public var messageFormat: MessageFormat = .auto
     /// `message_length_limit`; default 8192 bytes (Fluentd's is 2048, below rsyslog's 8096), at most 1 MiB.
     public var messageLengthLimit: Int = 8192
+    /// `receive_buffer_size` (UDP): the socket's receive buffer; default 8 MiB.
+    public var receiveBufferSize: Int = 8 << 20
     /// `frame_type`; kept for compatibility: Sluice detects octet counting per frame.
     public var frameType: FrameType = .traditional
     /// `timezone` of timestamps without one, in seconds east of UTC; default 0.
@@ -51,7 +53,7 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
     static let parameters = [
         "@type", "@id", "@log_level", "port", "bind", "tag", "protocol_type", "message_format",
         "message_length_limit", "frame_type", "timezone", "emit_unmatched_lines", "source_address_key",
-        "source_hostname_key", "severity_key", "facility_key", "priority_key",
+        "source_hostname_key", "severity_key", "facility_key", "priority_key", "receive_buffer_size",
     ]
 
     /// Reads a `<source>` whose `@type` is syslog; nil when it has problems (already logged).
@@ -75,6 +77,7 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
         if let value = reader.size("message_length_limit", in: 1...Self.maximumMessageLength) {
             messageLengthLimit = value
         }
+        if let value = reader.size("receive_buffer_size", in: 4096...(1 << 30)) { receiveBufferSize = value }
         if let value = reader.choice("frame_type", FrameType.self) { frameType = value }
         if let value = reader.utcOffset("timezone") { timezone = value }
         if let value = reader.bool("emit_unmatched_lines") { emitUnmatchedLines = value }

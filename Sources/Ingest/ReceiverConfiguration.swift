@@ -13,14 +13,19 @@ public struct ReceiverConfiguration: Sendable {
     /// On stop, how long open connections are still read before they are closed: data a sender wrote
     /// just before is in the kernel's buffers, acknowledged, and would be lost with the socket.
     public var drainTimeout: TimeAmount
+    /// UDP: the socket's receive buffer, where a burst waits while the pipeline is busy. Asked past
+    /// `net.core.rmem_max` when the process may (CAP_NET_ADMIN), else capped there by the kernel.
+    public var receiveBufferSize: Int
 
     public init(
         host: String = "0.0.0.0",
         port: Int = 5140,
         messageLengthLimit: Int = 8192,
         readAheadBatches: Int = 4,
-        drainTimeout: TimeAmount = .seconds(2)
+        drainTimeout: TimeAmount = .seconds(2),
+        receiveBufferSize: Int = 8 << 20
     ) {
+        self.receiveBufferSize = receiveBufferSize
         self.host = host
         self.port = port
         self.messageLengthLimit = messageLengthLimit

@@ -12,8 +12,8 @@ public final class UDPReceiver: Sendable {
     private let state = ListenerState()
     private let onKernelDrops: @Sendable (Int) -> Void
 
-    /// Receive buffer asked of the kernel: a burst of datagrams waits there while the pipeline is busy.
-    public static let receiveBufferSize = 8 * 1024 * 1024
+    /// Datagrams taken per `recvmmsg` call.
+    static let vectorRead = 16
 
     /// `onKernelDrops` is told how many more datagrams the kernel dropped on the socket, every second
     /// that it dropped some.
@@ -35,17 +35,25 @@ public final class UDPReceiver: Sendable {
         let readAhead = configuration.readAheadBatches
         let channel = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(Self.receiveBufferSize))
-            // One byte over the limit: a longer datagram is truncated by the kernel, then seen as too long
-            // and counted as cut. Frames keep their read buffer alive, so it is no larger than needed.
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: limit + 1))
-            .channelOption(.maxMessagesPerRead, value: 64)
+            .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(configuration.receiveBufferSize))
+            // Up to `vectorRead` datagrams per system call (recvmmsg), each in its own slot of one read
+            // buffer: one byte over the limit per slot, so a longer datagram is truncated by the kernel,
+            // then seen as too long and counted as cut. Frames keep their read buffer alive, so it is no
+            // larger than needed.
+            .channelOption(.datagramVectorReadMessageCount, value: Self.vectorRead)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: (limit + 1) * Self.vectorRead))
+            .channelOption(.maxMessagesPerRead, value: 4)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(DatagramFrameBatcher(limit: limit))
                     return try NIOAsyncChannel.frameBatches(wrapping: channel, readAhead: readAhead)
                 }
             }
+        // Past net.core.rmem_max when allowed (CAP_NET_ADMIN, as a collector on port 514 often runs):
+        // the kernel otherwise caps the buffer there, and a burst overflows it.
+        _ = try? await channel.channel.setOption(
+            .socketOption(NIOBSDSocket.Option(rawValue: SO_RCVBUFFORCE)), value: SocketOptionValue(configuration.receiveBufferSize)
+        ).get()
         let port = channel.channel.localAddress?.port ?? configuration.port
         state.bound(channel.channel, port: port)
         logger.info("listening syslog socket on \(configuration.host):\(port) with udp")

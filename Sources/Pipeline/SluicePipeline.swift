@@ -100,7 +100,8 @@ public final class SluicePipeline: Service, Sendable {
             let receiverConfiguration = ReceiverConfiguration(
                 host: source.bind,
                 port: options.portOverrides[index] ?? source.port,
-                messageLengthLimit: source.messageLengthLimit
+                messageLengthLimit: source.messageLengthLimit,
+                receiveBufferSize: source.receiveBufferSize
             )
             switch source.transport {
             case .udp:

@@ -103,10 +103,10 @@ func startTCP(_ sink: RecordingSink, limit: Int = 8192) async throws -> (TCPRece
 }
 
 func startUDP(
-    _ sink: RecordingSink, limit: Int = 8192, onKernelDrops: @escaping @Sendable (Int) -> Void = { _ in }
+    _ sink: RecordingSink, limit: Int = 8192, receiveBufferSize: Int = 8 << 20, onKernelDrops: @escaping @Sendable (Int) -> Void = { _ in }
 ) async throws -> (UDPReceiver, Running) {
     let receiver = UDPReceiver(
-        configuration: ReceiverConfiguration(host: "127.0.0.1", port: 0, messageLengthLimit: limit),
+        configuration: ReceiverConfiguration(host: "127.0.0.1", port: 0, messageLengthLimit: limit, receiveBufferSize: receiveBufferSize),
         sink: sink, group: MultiThreadedEventLoopGroup.singleton, logger: quietLogger, onKernelDrops: onKernelDrops)
     let port = try await boundPort { onBound in try await receiver.run(onBound: onBound) }
     return (receiver, Running(port: port.0, task: port.1, stop: { receiver.stop() }))
@@ -240,7 +240,8 @@ struct ReceiverTests {
     func udpKernelDropsAreCounted() async throws {
         let sink = RecordingSink(held: true)
         let reported = Mutex(0)
-        let (_, running) = try await startUDP(sink, onKernelDrops: { count in reported.withLock { $0 += count } })
+        // A small receive buffer (it would take more than 20,000 datagrams to fill the default 8 MiB).
+        let (_, running) = try await startUDP(sink, receiveBufferSize: 256 << 10, onKernelDrops: { count in reported.withLock { $0 += count } })
         let datagrams = (0..<20_000).map { Array("<14>Nov 27 10:00:00 host app: datagram \($0) padded to about a hundred bytes ...........".utf8) }
         try SyslogSender.sendUDP(port: running.port, datagrams)
         let dropped = await eventually(within: 10) { reported.withLock { $0 } > 0 }
