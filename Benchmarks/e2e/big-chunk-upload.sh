@@ -13,7 +13,8 @@ part_size=${3:-16m}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/sluice-bigchunk-XXXXXX)
 sluice_pid=""; weed_pid=""
-trap 'kill $sluice_pid 2>/dev/null || true; kill $weed_pid 2>/dev/null || true; sleep 0.5; rm -rf "$work"' EXIT
+# weed may take its time over SIGTERM: SIGKILL after a moment, so no server outlives the run.
+trap 'kill $sluice_pid 2>/dev/null || true; kill $weed_pid 2>/dev/null || true; sleep 1; kill -9 $weed_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 export PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$HOME/.local/bin:$PATH"
 
 swift build -c release --product sluice --package-path "$root" >/dev/null

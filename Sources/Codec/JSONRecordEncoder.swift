@@ -22,6 +22,19 @@ public enum JSONRecordEncoder {
         out.append(UInt8(ascii: "\n"))
     }
 
+    /// Whether any of eight bytes is not plain printable ASCII: at or above 0x80, below 0x20, `"` or `\`.
+    /// (Word tricks exact for "some byte is": a false answer is never given.)
+    @inline(__always)
+    static func needsAttention(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZeroByte(_ value: UInt64) -> Bool { (value &- ones) & ~value & highs != 0 }
+        return word & highs != 0
+            || (word &- 0x2020_2020_2020_2020) & ~word & highs != 0
+            || hasZeroByte(word ^ 0x2222_2222_2222_2222)
+            || hasZeroByte(word ^ 0x5C5C_5C5C_5C5C_5C5C)
+    }
+
     @inline(__always)
     private static func appendField(
         _ key: StaticString, _ range: Range<Int>?, _ frame: UnsafeRawBufferPointer,
@@ -47,6 +60,11 @@ public enum JSONRecordEncoder {
         var runStart = 0
         var index = 0
         while index < count {
+            // Eight bytes at a time past printable ASCII that needs no escape (most of a message).
+            while index + 8 <= count, !needsAttention(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+                index += 8
+            }
+            guard index < count else { break }
             let byte = bytes[index]
             if byte >= 0x20, byte < 0x80 {
                 if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 
 /// One decoded stream frame.
@@ -160,10 +167,7 @@ public struct SyslogFrameDecoder: ByteToMessageDecoder {
     }
 
     private mutating func lineFrame(from buffer: inout ByteBuffer) -> Step {
-        let view = buffer.readableBytesView
-        let searchEnd = view.startIndex + min(view.count, limit + 1)
-        if let newline = view[view.startIndex..<searchEnd].firstIndex(of: UInt8(ascii: "\n")) {
-            let length = newline - view.startIndex
+        if let length = Self.newlineOffset(in: buffer, within: limit + 1) {
             if length <= limit {
                 let bytes = buffer.readSlice(length: length)!
                 buffer.moveReaderIndex(forwardBy: 1)
@@ -177,6 +181,15 @@ public struct SyslogFrameDecoder: ByteToMessageDecoder {
         return .frame(DecodedFrame(bytes: bytes, wasCut: true))
     }
 
+    /// Where the first LF is among the first `count` readable bytes (memchr: the scan is most of the
+    /// framer's work on LF-framed streams).
+    static func newlineOffset(in buffer: ByteBuffer, within count: Int) -> Int? {
+        buffer.withUnsafeReadableBytes { bytes in
+            guard let base = bytes.baseAddress, let found = memchr(base, 0x0A, min(count, bytes.count)) else { return nil }
+            return base.distance(to: UnsafeRawPointer(found))
+        }
+    }
+
     private mutating func discard(remaining: Int?, from buffer: inout ByteBuffer) -> Step {
         if let remaining {
             let count = min(remaining, buffer.readableBytes)
@@ -184,13 +197,12 @@ public struct SyslogFrameDecoder: ByteToMessageDecoder {
             state = count == remaining ? .frameStart : .discarding(remaining: remaining - count)
             return count == remaining ? .progress : .needMoreData
         }
-        let view = buffer.readableBytesView
-        if let newline = view.firstIndex(of: UInt8(ascii: "\n")) {
-            buffer.moveReaderIndex(forwardBy: newline - view.startIndex + 1)
+        if let newline = Self.newlineOffset(in: buffer, within: buffer.readableBytes) {
+            buffer.moveReaderIndex(forwardBy: newline + 1)
             state = .frameStart
             return .progress
         }
-        buffer.moveReaderIndex(forwardBy: view.count)
+        buffer.moveReaderIndex(to: buffer.writerIndex)
         return .needMoreData
     }
 }

@@ -95,6 +95,29 @@ import Testing
         }
     }
 
+    /// The encoder skips eight plain bytes at a time: each byte that needs escaping, at every position
+    /// relative to an eight-byte word, in runs of plain text of every length, is still escaped.
+    @Test func everySpecialByteIsEscapedAtEveryPositionOfAWord() throws {
+        let specials: [(UInt8, String)] = [
+            (UInt8(ascii: "\""), #"\""#), (UInt8(ascii: "\\"), #"\\"#), (0x0A, #"\n"#), (0x00, #"\u0000"#),
+            (0x1F, #"\u001f"#), (0xFF, #"\u00ff"#),
+        ]
+        for (byte, escaped) in specials {
+            for before in 0..<20 {
+                for after in [0, 1, 7, 8, 9, 17] {
+                    let input = Array(repeating: UInt8(ascii: "a"), count: before) + [byte] + Array(repeating: UInt8(ascii: "b"), count: after)
+                    let expected = "\"" + String(repeating: "a", count: before) + escaped + String(repeating: "b", count: after) + "\""
+                    #expect(String(decoding: encoded(input), as: UTF8.self) == expected, "byte \(byte) after \(before)")
+                }
+            }
+        }
+        // Multi-byte UTF-8 across word boundaries is copied as it is.
+        for before in 0..<9 {
+            let text = String(repeating: "x", count: before) + "κόσμε 𐌼 and more plain text"
+            #expect(String(decoding: encoded(Array(text.utf8)), as: UTF8.self) == "\"" + text + "\"")
+        }
+    }
+
     @Test func recordsOfFixturesAreValidJSONLines() throws {
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Fixtures/syslog")
