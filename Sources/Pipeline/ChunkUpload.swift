@@ -17,6 +17,8 @@ struct PartCutter: ~Copyable {
     private let compressor: (any StreamCompressor)?
     private var current = ByteBuffer()
     private var output: [UInt8] = []
+    /// The block read last, its storage reused for the next.
+    private var block: [UInt8] = []
     /// Compressed bytes past the end of the part being filled.
     private var overflow: ArraySlice<UInt8> = []
     private var readerFinished = false
@@ -37,7 +39,7 @@ struct PartCutter: ~Copyable {
         takeOverflow()
         while current.readableBytes < partSize && !readerFinished {
             output.removeAll(keepingCapacity: true)
-            if let block = try reader.next() {
+            if try reader.next(into: &block) {
                 guard let compressor else {
                     overflow = block[...]
                     takeOverflow()

@@ -11,8 +11,8 @@ import SluiceConfig
 import Spool
 import SyslogProtocol
 
-/// Sluice's whole path as one service: receivers → parser workers → per-output buffer → compressor →
-/// uploader, joined by bounded queues.
+/// Sluice's whole path as one service: receivers → parser workers → per-output buffer → uploaders
+/// (compress, cut into parts, send), joined by bounded queues.
 ///
 /// Shutdown flows down the pipe: on graceful shutdown the receivers stop (frames already read are still
 /// delivered), then the parser queue is finished and drained, then each output's record queue, so every

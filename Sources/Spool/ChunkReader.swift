@@ -23,6 +23,14 @@ public struct ChunkReader: ~Copyable {
     /// The next block of record bytes (at most `blockSize`), or nil at the end.
     public mutating func next(blockSize: Int = ChunkReader.defaultBlockSize) throws -> [UInt8]? {
         var block: [UInt8] = []
+        return try next(into: &block, blockSize: blockSize) ? block : nil
+    }
+
+    /// Replaces `block` with the next block of record bytes (at most `blockSize`), reusing its storage;
+    /// false at the end.
+    public mutating func next(into block: inout [UInt8], blockSize: Int = ChunkReader.defaultBlockSize) throws -> Bool {
+        block.removeAll(keepingCapacity: true)
+        block.reserveCapacity(blockSize)
         while block.count < blockSize {
             if pendingStart < pending.count {
                 let take = min(blockSize - block.count, pending.count - pendingStart)
@@ -34,7 +42,7 @@ public struct ChunkReader: ~Copyable {
             pending = payload
             pendingStart = recordsStart
         }
-        return block.isEmpty ? nil : block
+        return !block.isEmpty
     }
 
     /// The payload of the next frame and where its records start in it, opening the next segment as
