@@ -129,8 +129,9 @@ struct ChunkUpload {
             }
             // Some servers list a part sent twice twice, or with its older ETag: a part counts as held
             // only when a listed ETag is the one recorded for it.
-            heldETags = Dictionary(grouping: held, by: \.number).mapValues { Set($0.map(\.etag)) }
-            resumable = multipart.parts.filter { heldETags[$0.key]?.contains($0.value.etag) == true }
+            // ETags are compared without their quotes, which some servers leave out of listings.
+            heldETags = Dictionary(grouping: held, by: \.number).mapValues { Set($0.map { Self.unquoted($0.etag) }) }
+            resumable = multipart.parts.filter { heldETags[$0.key]?.contains(Self.unquoted($0.value.etag)) == true }
         } else if settings.checkObject, let existing = try await store.headObject(key: key, logger: logger) {
             if existing.metadata[Self.chunkIDMetadata] == chunk.id.hex { return .alreadyStored }
             // Another writer (another host, td-agent, an earlier buffer) has this key: as Fluentd
@@ -244,7 +245,8 @@ struct ChunkUpload {
                 if let done = resumable[number] {
                     guard done.length == body.readableBytes, done.md5 == md5 else { throw PartsDiffer(part: number) }
                     parts.append(UploadedPart(number: number, etag: done.etag))
-                } else if let etag = held[number]?.first(where: { $0 == "\"\(hex(md5))\"" }) {
+                } else if held[number]?.contains(hex(md5)) == true {
+                    let etag = "\"\(hex(md5))\""
                     try await buffer.recordPart(chunk.id, number: number, FinishedPart(etag: etag, length: body.readableBytes, md5: md5))
                     parts.append(UploadedPart(number: number, etag: etag))
                 } else {
@@ -268,6 +270,10 @@ struct ChunkUpload {
         }
         if let failure { throw failure }
         return (parts.sorted { $0.number < $1.number }, bytes)
+    }
+
+    static func unquoted(_ etag: String) -> String {
+        etag.count >= 2 && etag.hasPrefix("\"") && etag.hasSuffix("\"") ? String(etag.dropFirst().dropLast()) : etag
     }
 
     private func hex(_ bytes: [UInt8]) -> String {

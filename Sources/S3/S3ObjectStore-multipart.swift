@@ -112,17 +112,45 @@ extension S3ObjectStore {
     }
 
     public func listMultipartUploads(key: String, logger: Logger) async throws -> [String] {
+        try await listMultipartUploads(key: key, pageSize: nil, logger: logger)
+    }
+
+    /// `pageSize` (`max-uploads`, S3's default 1,000) is for tests of the paging.
+    func listMultipartUploads(key: String, pageSize: Int?, logger: Logger) async throws -> [String] {
         let operation = "ListMultipartUploads s3://\(configuration.bucket)/\(key)"
-        // The bucket's URL with an empty key, and the key as the prefix.
-        let response = try await send(
-            method: "GET", key: "", query: "prefix=\(SigV4Encoding.uriEncode(key))&uploads=", headers: [], body: nil,
-            payloadHash: SigV4Encoding.emptyPayloadSHA256, operation: operation, permission: "s3:ListBucketMultipartUploads", logger: logger
-        )
-        try response.check(operation: operation, permission: "s3:ListBucketMultipartUploads")
-        return XMLFields.elements(named: "Upload", in: response.body).compactMap { upload in
-            guard XMLFields.firstValue(of: "Key", in: upload) == key else { return nil }
-            return XMLFields.firstValue(of: "UploadId", in: upload)
+        var uploadIDs: [String] = []
+        var markers: (key: String, uploadID: String)?
+        // 1,000 uploads per page; at most 100 pages.
+        for _ in 0..<100 {
+            // The bucket's URL with an empty key, and the key as the prefix.
+            var query = "prefix=\(SigV4Encoding.uriEncode(key))&uploads="
+            if let pageSize { query += "&max-uploads=\(pageSize)" }
+            if let markers {
+                query += "&key-marker=\(SigV4Encoding.uriEncode(markers.key))&upload-id-marker=\(SigV4Encoding.uriEncode(markers.uploadID))"
+            }
+            let response = try await send(
+                method: "GET", key: "", query: query, headers: [], body: nil,
+                payloadHash: SigV4Encoding.emptyPayloadSHA256, operation: operation, permission: "s3:ListBucketMultipartUploads", logger: logger
+            )
+            try response.check(operation: operation, permission: "s3:ListBucketMultipartUploads")
+            let uploads = XMLFields.elements(named: "Upload", in: response.body).map {
+                (key: XMLFields.firstValue(of: "Key", in: $0) ?? "", uploadID: XMLFields.firstValue(of: "UploadId", in: $0) ?? "")
+            }
+            uploadIDs += uploads.filter { $0.key == key && !$0.uploadID.isEmpty }.map(\.uploadID)
+            // The next page starts after the markers S3 names, or (SeaweedFS leaves NextKeyMarker out)
+            // after the last upload listed.
+            func marker(_ name: String, _ fallback: String?) -> String? {
+                let value = XMLFields.firstValue(of: name, in: response.body) ?? ""
+                return value.isEmpty ? fallback : value
+            }
+            guard XMLFields.firstValue(of: "IsTruncated", in: response.body) == "true",
+                let nextKey = marker("NextKeyMarker", uploads.last?.key),
+                let nextUploadID = marker("NextUploadIdMarker", uploads.last?.uploadID),
+                markers.map({ $0.key != nextKey || $0.uploadID != nextUploadID }) ?? true
+            else { break }
+            markers = (nextKey, nextUploadID)
         }
+        return uploadIDs
     }
 }
 

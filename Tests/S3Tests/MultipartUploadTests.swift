@@ -126,4 +126,22 @@ struct MultipartUploadTests {
         #expect(try await store.listParts(key: key, uploadID: uploadID, logger: logger) == [], "the damaged part was not stored")
         try await store.abortMultipartUpload(key: key, uploadID: uploadID, logger: logger)
     }
+
+    @Test("unfinished uploads of a key are listed across pages")
+    func listingPages() async throws {
+        let server = try await Self.server()
+        let store = Self.store(server)
+        let key = "pages/\(UInt32.random(in: 0...UInt32.max)).json"
+        var created: [String] = []
+        for _ in 0..<5 {
+            created.append(try await store.createMultipartUpload(MultipartUploadRequest(key: key), logger: logger))
+        }
+        // Another key sharing the prefix is not ours.
+        let other = try await store.createMultipartUpload(MultipartUploadRequest(key: key + ".other"), logger: logger)
+        let listed = try await store.listMultipartUploads(key: key, pageSize: 2, logger: logger)
+        #expect(Set(listed) == Set(created), "\(listed)")
+        #expect(listed.count == 5)
+        for uploadID in created { try await store.abortMultipartUpload(key: key, uploadID: uploadID, logger: logger) }
+        try await store.abortMultipartUpload(key: key + ".other", uploadID: other, logger: logger)
+    }
 }
