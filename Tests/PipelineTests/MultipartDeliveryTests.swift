@@ -80,13 +80,18 @@ struct MultipartDeliveryTests {
         return Setup(server: server, proxy: proxy, directory: try temporaryDirectory(), prefix: "\(name)-\(UInt32.random(in: 0...UInt32.max))/")
     }
 
+    /// A time slice two days ahead: its chunk is sealed by the flush at shutdown (or SIGUSR1's path),
+    /// never by its timekey passing while records still arrive, which would split the records
+    /// across two objects.
+    static let slice = (Int64(Date().timeIntervalSince1970) / 3600 + 48) * 3600
+
     /// The records as batches of 10,000: `{"n":N,"pad":"xxx…"}`, 128 bytes with the newline.
     static func batches() -> [EncodedBatch] {
         stride(from: 0, to: recordCount, by: 10_000).map { start in
             S3OutputTests.batch((start..<(start + 10_000)).map { number in
                 let head = #"{"n":\#(number),"pad":""#
                 return head + String(repeating: "x", count: 127 - head.count - 2) + #""}"#
-            })
+            }, slice: slice)
         }
     }
 

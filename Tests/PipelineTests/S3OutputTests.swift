@@ -79,7 +79,7 @@ struct S3OutputTests {
         )
     }
 
-    static func batch(_ lines: [String], tag: String = "system.user.notice") -> EncodedBatch {
+    static func batch(_ lines: [String], tag: String = "system.user.notice", slice: Int64 = S3OutputTests.slice) -> EncodedBatch {
         var batch = EncodedBatch()
         batch.parts[PartitionKey(tag: tag, timeSlice: slice)] = EncodedBatch.Part(lines: Array(lines.map { $0 + "\n" }.joined().utf8))
         return batch
