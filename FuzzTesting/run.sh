@@ -11,8 +11,10 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(FuzzParser FuzzFramer FuzzConfig)
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+# `--sanitize` links libFuzzer's main; the -Xswiftc flags instrument the code (without them a clean
+# build fuzzes blind: no coverage). run.sh checks libFuzzer reports instrumented modules.
 swift build -c release --package-path "$here" --scratch-path "$root/.build-fuzz" \
-  --sanitize=fuzzer --sanitize=address -Xswiftc -parse-as-library >/dev/null
+  --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library >/dev/null
 work=$(mktemp -d /tmp/sluice-fuzz-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
@@ -41,6 +43,9 @@ for target in "${targets[@]}"; do
   else
     result="CRASH (input in FuzzTesting/crashes/$target/)"; status=1
     grep -A25 -m1 "ERROR\|Fatal error\|deadly signal" "$work/$target.log" | head -40
+  fi
+  if ! grep -q "INFO: Loaded [0-9]* modules" "$work/$target.log"; then
+    result="NOT INSTRUMENTED (no coverage feedback)"; status=1
   fi
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/$target.log" | grep -o '[0-9]*$' || echo "?")
   corpus=$(ls "$work/$target" | wc -l)
