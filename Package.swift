@@ -110,6 +110,7 @@ let package = Package(
         .target(
             name: "Status",
             dependencies: [
+                "CivilTime", "Codec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -162,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "StatusTests",
             dependencies: [
-                "Status",
+                "Status", "CivilTime",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

@@ -245,8 +245,8 @@ struct ChunkUpload {
                 if let done = resumable[number] {
                     guard done.length == body.readableBytes, done.md5 == md5 else { throw PartsDiffer(part: number) }
                     parts.append(UploadedPart(number: number, etag: done.etag))
-                } else if held[number]?.contains(hex(md5)) == true {
-                    let etag = "\"\(hex(md5))\""
+                } else if held[number]?.contains(SigV4Encoding.hex(md5)) == true {
+                    let etag = "\"\(SigV4Encoding.hex(md5))\""
                     try await buffer.recordPart(chunk.id, number: number, FinishedPart(etag: etag, length: body.readableBytes, md5: md5))
                     parts.append(UploadedPart(number: number, etag: etag))
                 } else {
@@ -274,17 +274,6 @@ struct ChunkUpload {
 
     static func unquoted(_ etag: String) -> String {
         etag.count >= 2 && etag.hasPrefix("\"") && etag.hasSuffix("\"") ? String(etag.dropFirst().dropLast()) : etag
-    }
-
-    private func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: text, as: UTF8.self)
     }
 
     /// Whether the key holds this chunk's object (its metadata names the chunk).

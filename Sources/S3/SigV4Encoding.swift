@@ -3,7 +3,7 @@ import Crypto
 
 /// The pieces of text SigV4 is built from: RFC 3986 percent-encoding with AWS's unreserved
 /// set, lower-case hex digests, and the `20150830T123600Z` timestamp.
-enum SigV4Encoding {
+public enum SigV4Encoding {
     /// Percent-encodes every byte except `A-Z a-z 0-9 - . _ ~` (and `/` when `keepSlash`),
     /// with upper-case hex, as SigV4 and S3 object keys require.
     static func uriEncode(_ text: some StringProtocol, keepSlash: Bool = false) -> String {
@@ -45,7 +45,8 @@ enum SigV4Encoding {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+    /// Lower-case hexadecimal, two digits a byte.
+    public static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
         var result = ""
         for byte in digest {
             result.append(hexDigitsLower[Int(byte >> 4)])

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Codec
 
 /// `/api/status`: the registry's samples grouped for a person or a load tester: per input (label
 /// `input`), per output (label `output`), the rest under `other`. Names lose their `sluice_` prefix
@@ -88,32 +86,45 @@ public struct StatusDocument: Sendable, Equatable {
 
     /// The document as JSON, keys sorted.
     public func json() -> [UInt8] {
-        func number(_ value: Double) -> String {
-            guard value.isFinite else { return "null" }
-            return value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        var out: [UInt8] = []
+        func text(_ value: String) { out += value.utf8 }
+        func key(_ name: String) {
+            var name = name
+            name.withUTF8 { JSONRecordEncoder.appendJSONString(UnsafeRawBufferPointer($0), to: &out) }
+            out.append(UInt8(ascii: ":"))
         }
-        func object(_ values: [String: Double]) -> String {
-            "{" + values.sorted { $0.key < $1.key }.map { "\(Self.quoted($0.key)):\(number($0.value))" }.joined(separator: ",") + "}"
+        func number(_ value: Double) {
+            guard value.isFinite else { return text("null") }
+            text(value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value))
         }
-        func groups(_ values: [String: [String: Double]]) -> String {
-            "{" + values.sorted { $0.key < $1.key }.map { "\(Self.quoted($0.key)):\(object($0.value))" }.joined(separator: ",") + "}"
-        }
-        let text = "{\"uptime_seconds\":\(number((uptimeSeconds * 10).rounded() / 10)),\"inputs\":\(groups(inputs)),\"outputs\":\(groups(outputs)),\"other\":\(object(other))}\n"
-        return Array(text.utf8)
-    }
-
-    static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case _ where scalar.value < 0x20: result += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: result.unicodeScalars.append(scalar)
+        func object(_ values: [String: Double]) {
+            text("{")
+            for (index, entry) in values.sorted(by: { $0.key < $1.key }).enumerated() {
+                if index > 0 { text(",") }
+                key(entry.key)
+                number(entry.value)
             }
+            text("}")
         }
-        return result + "\""
+        func groups(_ values: [String: [String: Double]]) {
+            text("{")
+            for (index, entry) in values.sorted(by: { $0.key < $1.key }).enumerated() {
+                if index > 0 { text(",") }
+                key(entry.key)
+                object(entry.value)
+            }
+            text("}")
+        }
+        text("{\"uptime_seconds\":")
+        number((uptimeSeconds * 10).rounded() / 10)
+        text(",\"inputs\":")
+        groups(inputs)
+        text(",\"outputs\":")
+        groups(outputs)
+        text(",\"other\":")
+        object(other)
+        text("}\n")
+        return out
     }
 }
 
@@ -123,14 +134,5 @@ extension StringProtocol {
         while text.first == set { text.removeFirst() }
         while text.last == set { text.removeLast() }
         return String(text)
-    }
-}
-
-/// The wall clock in seconds, without Foundation.
-public enum WallClockSeconds {
-    public static func now() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 }

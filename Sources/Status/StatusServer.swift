@@ -1,3 +1,4 @@
+import CivilTime
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -22,9 +23,9 @@ public final class StatusServer: Sendable {
         self.channel = channel
     }
 
-    /// Listens on `host:port`. `startedAt` is the process start, Unix seconds, for the uptime.
+    /// Listens on `host:port`. `startedAt` is the process start (`WallClock.nanoseconds()`), for the uptime.
     public static func start(
-        host: String, port: Int, registry: PrometheusCollectorRegistry, startedAt: Double,
+        host: String, port: Int, registry: PrometheusCollectorRegistry, startedAt: Int64,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> StatusServer {
         let channel = try await ServerBootstrap(group: group)
@@ -48,9 +49,9 @@ private final class StatusHandler: ChannelInboundHandler, Sendable {
     typealias OutboundOut = HTTPServerResponsePart
 
     let registry: PrometheusCollectorRegistry
-    let startedAt: Double
+    let startedAt: Int64
 
-    init(registry: PrometheusCollectorRegistry, startedAt: Double) {
+    init(registry: PrometheusCollectorRegistry, startedAt: Int64) {
         self.registry = registry
         self.startedAt = startedAt
     }
@@ -63,7 +64,7 @@ private final class StatusHandler: ChannelInboundHandler, Sendable {
         case (.GET, "/metrics"):
             (status, contentType, body) = (.ok, "text/plain; version=0.0.4; charset=utf-8", registry.emitToBuffer())
         case (.GET, "/api/status"):
-            let document = StatusDocument(prometheusText: registry.emitToString(), uptimeSeconds: WallClockSeconds.now() - startedAt)
+            let document = StatusDocument(prometheusText: registry.emitToString(), uptimeSeconds: Double(WallClock.nanoseconds() - startedAt) / 1e9)
             (status, contentType, body) = (.ok, "application/json", document.json())
         case (.GET, "/"):
             (status, contentType, body) = (.ok, "text/plain; charset=utf-8", Array("sluice: GET /metrics (Prometheus), GET /api/status (JSON)\n".utf8))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CivilTime
 import Metrics
 import Prometheus
 import Status
@@ -129,7 +130,7 @@ struct RunCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         do {
-            let server = try await StatusServer.start(host: address.host, port: address.port, registry: registry, startedAt: WallClockSeconds.now())
+            let server = try await StatusServer.start(host: address.host, port: address.port, registry: registry, startedAt: WallClock.nanoseconds())
             logger.info("serving metrics on http://\(HostAndPort(host: address.host, port: server.port))/metrics and /api/status")
             return server
         } catch {

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CivilTime
 import Foundation
 import Prometheus
 import Status
@@ -20,7 +21,7 @@ struct StatusServerTests {
         registry.makeCounter(name: "sluice_buffer_overflow_dropped_records_total", labels: [("output", "match0"), ("cause", "throw_exception")]).increment(by: Int64(34))
         registry.makeGauge(name: "sluice_buffer_open_chunks", labels: [("output", "match0")]).set(Int64(3))
         registry.makeCounter(name: "sluice_unrouted_messages_total").increment(by: Int64(2))
-        let server = try await StatusServer.start(host: "127.0.0.1", port: 0, registry: registry, startedAt: WallClockSeconds.now() - 5)
+        let server = try await StatusServer.start(host: "127.0.0.1", port: 0, registry: registry, startedAt: WallClock.nanoseconds() - 5_000_000_000)
         defer { Task { await server.stop() } }
 
         let (status, type, metrics) = try await Self.get("http://127.0.0.1:\(server.port)/metrics")
