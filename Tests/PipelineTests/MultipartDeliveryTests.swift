@@ -68,6 +68,11 @@ struct MultipartDeliveryTests {
             return counts
         }
 
+        /// The request URIs of the parts the bucket took (HTTP 200), in order.
+        func partsStored() -> [String] {
+            proxy.recorded.filter { $0.operation == .uploadPart && $0.status == 200 }.map(\.uri)
+        }
+
         func leftOverUploads() async throws -> [String] {
             try await offThePool { try server.listMultipartUploads(bucket: MultipartDeliveryTests.bucket).filter { $0.hasPrefix(prefix) } }
         }
@@ -109,11 +114,31 @@ struct MultipartDeliveryTests {
         for batch in batches() { try await output.records.send(batch) }
         output.records.finish()
         let landed = await eventually(timeout: .seconds(60)) {
-            setup.proxy.recorded.contains { $0.operation == .uploadPart && $0.status == 200 }
+            !setup.partsStored().isEmpty
         }
         #expect(landed)
         output.beginShutdown()
         await running.value
+    }
+
+    /// A first run: part 1 lands, every later part fails until the shutdown deadline passes, so the
+    /// upload is left half done for the next run.
+    static func stopAfterPartOne(_ setup: Setup) async throws {
+        setup.proxy.inject(.respond(status: 500, code: "InternalError"), on: .uploadPart, times: 10_000, skip: 1)
+        var settings = setup.settings()
+        settings.uploadConcurrency = 1
+        settings.shutdownUploadTimeout = .seconds(1)
+        let first = try await S3Output(settings: settings, store: setup.store(), logger: CapturedLogs().logger)
+        try await runUntilPartOneLands(first, setup)
+    }
+
+    /// A second run over the same buffer, with no new records; every record must then be stored once.
+    static func runAgain(_ setup: Setup) async throws -> CapturedLogs {
+        let logs = CapturedLogs()
+        let second = try await S3Output(settings: setup.settings(), store: setup.store(), logger: logs.logger)
+        try await S3OutputTests.run(second, [])
+        try await expectEveryRecordOnce(setup)
+        return logs
     }
 
     @Test("a chunk larger than a part goes up in parts, each sent once")
@@ -182,25 +207,16 @@ struct MultipartDeliveryTests {
     func resumeAfterRestart() async throws {
         let setup = try await Self.setUp("resume")
         defer { Task { await setup.proxy.stop() } }
-        // First run: part 1 lands, every later part fails until the shutdown deadline passes.
-        setup.proxy.inject(.respond(status: 500, code: "InternalError"), on: .uploadPart, times: 10_000, skip: 1)
-        var settings = setup.settings()
-        settings.uploadConcurrency = 1
-        settings.shutdownUploadTimeout = .seconds(1)
-        let first = try await S3Output(settings: settings, store: setup.store(), logger: CapturedLogs().logger)
-        try await Self.runUntilPartOneLands(first, setup)
+        try await Self.stopAfterPartOne(setup)
         #expect(try await setup.objects().isEmpty)
         #expect(try await setup.leftOverUploads().count == 1, "the upload waits for the next run")
-        let sentBefore = setup.proxy.recorded.filter { $0.operation == .uploadPart && $0.status == 200 }.map(\.uri)
+        let sentBefore = setup.partsStored()
         #expect(sentBefore.count == 1)
 
         // Second run: the upload continues; part 1 is not sent again.
         setup.proxy.clearFaults()
-        let logs = CapturedLogs()
-        let second = try await S3Output(settings: setup.settings(), store: setup.store(), logger: logs.logger)
-        try await S3OutputTests.run(second, [])
-        try await Self.expectEveryRecordOnce(setup)
-        let sentAfter = setup.proxy.recorded.filter { $0.operation == .uploadPart && $0.status == 200 }.map(\.uri)
+        let logs = try await Self.runAgain(setup)
+        let sentAfter = setup.partsStored()
         #expect(sentAfter.count == 3)
         #expect(sentAfter.filter { $0.contains("partNumber=1&") }.count == 1, "part 1 was sent once: \(sentAfter)")
         #expect(setup.proxy.count(.createMultipartUpload) == 1)
@@ -211,22 +227,14 @@ struct MultipartDeliveryTests {
     func vanishedUpload() async throws {
         let setup = try await Self.setUp("vanished")
         defer { Task { await setup.proxy.stop() } }
-        setup.proxy.inject(.respond(status: 500, code: "InternalError"), on: .uploadPart, times: 10_000, skip: 1)
-        var settings = setup.settings()
-        settings.uploadConcurrency = 1
-        settings.shutdownUploadTimeout = .seconds(1)
-        let first = try await S3Output(settings: settings, store: setup.store(), logger: CapturedLogs().logger)
-        try await Self.runUntilPartOneLands(first, setup)
+        try await Self.stopAfterPartOne(setup)
         setup.proxy.clearFaults()
         try await offThePool { try setup.server.boto3("""
             for upload in s3.list_multipart_uploads(Bucket=sys.argv[1], Prefix=sys.argv[2]).get("Uploads", []):
                 s3.abort_multipart_upload(Bucket=sys.argv[1], Key=upload["Key"], UploadId=upload["UploadId"])
             """, arguments: [Self.bucket, setup.prefix]) }
 
-        let logs = CapturedLogs()
-        let second = try await S3Output(settings: setup.settings(), store: setup.store(), logger: logs.logger)
-        try await S3OutputTests.run(second, [])
-        try await Self.expectEveryRecordOnce(setup)
+        let logs = try await Self.runAgain(setup)
         #expect(logs.contains("no longer exists; starting a new one"))
         #expect(setup.proxy.count(.createMultipartUpload) == 2)
     }
@@ -235,20 +243,12 @@ struct MultipartDeliveryTests {
     func resumeWithoutListParts() async throws {
         let setup = try await Self.setUp("no-list")
         defer { Task { await setup.proxy.stop() } }
-        setup.proxy.inject(.respond(status: 500, code: "InternalError"), on: .uploadPart, times: 10_000, skip: 1)
-        var settings = setup.settings()
-        settings.uploadConcurrency = 1
-        settings.shutdownUploadTimeout = .seconds(1)
-        let first = try await S3Output(settings: settings, store: setup.store(), logger: CapturedLogs().logger)
-        try await Self.runUntilPartOneLands(first, setup)
+        try await Self.stopAfterPartOne(setup)
         setup.proxy.clearFaults()
         setup.proxy.inject(.respond(status: 403, code: "AccessDenied"), on: .listParts, times: 10_000)
 
-        let logs = CapturedLogs()
-        let second = try await S3Output(settings: setup.settings(), store: setup.store(), logger: logs.logger)
-        try await S3OutputTests.run(second, [])
-        try await Self.expectEveryRecordOnce(setup)
-        let sent = setup.proxy.recorded.filter { $0.operation == .uploadPart && $0.status == 200 }.map(\.uri)
+        let logs = try await Self.runAgain(setup)
+        let sent = setup.partsStored()
         #expect(sent.filter { $0.contains("partNumber=1&") }.count == 1, "part 1 was sent once: \(sent)")
         #expect(logs.contains("relying on the 1 parts recorded"))
     }
