@@ -2,7 +2,7 @@
 extension SluiceConfiguration {
     static let directives = ["source", "match", "system"]
     static let unsupportedDirectives = ["filter", "label", "worker"]
-    static let sourceTypes = ["syslog"]
+    static let sourceTypes = ["syslog", "relp"]
 
     static func validate(_ root: ConfigElement, log: ProblemLog) throws(ConfigError) -> SluiceConfiguration {
         var configuration = SluiceConfiguration()
@@ -49,7 +49,7 @@ extension SluiceConfiguration {
 
     private static func validateSource(_ element: ConfigElement, log: ProblemLog) -> SyslogSourceConfiguration? {
         let type = element.parameters.last { $0.name == "@type" }?.value
-        guard type == "syslog" else {
+        guard let type, let kind = SyslogSourceConfiguration.Kind(rawValue: type) else {
             // Only the type is reported: the parameters belong to a plugin Sluice does not know.
             let reader = SectionReader(
                 element, known: element.parameters.map(\.name), sections: element.elements.map(\.name), log: log
@@ -57,7 +57,7 @@ extension SluiceConfiguration {
             _ = reader.type(known: sourceTypes)
             return nil
         }
-        return SyslogSourceConfiguration(validating: element, log: log)
+        return SyslogSourceConfiguration(validating: element, kind: kind, log: log)
     }
 
     /// Facility names as Fluentd's in_syslog puts them in tags.

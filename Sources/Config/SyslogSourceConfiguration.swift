@@ -1,5 +1,7 @@
-/// `<source> @type syslog`: one syslog listener, with Fluentd in_syslog's parameters.
+/// `<source> @type syslog`: one syslog listener, with Fluentd in_syslog's parameters. `@type relp` takes
+/// the same parameters for a RELP listener (rsyslog's `omrelp`), over TCP or TLS.
 public struct SyslogSourceConfiguration: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable { case syslog, relp }
     public enum Transport: String, Sendable, Hashable, CaseIterable { case udp, tcp, tls }
     public enum MessageFormat: String, Sendable, Hashable, CaseIterable { case rfc3164, rfc5424, auto }
     public enum FrameType: String, Sendable, Hashable, CaseIterable { case traditional, octet_count }
@@ -13,13 +15,15 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
         public var clientCertificateAuthentication: Bool = false
     }
 
-    /// `port`; default 5140. 0 asks for an ephemeral port.
+    /// `@type`: syslog frames, or RELP sessions.
+    public var kind: Kind = .syslog
+    /// `port`; default 5140 (syslog) or 2514 (RELP). 0 asks for an ephemeral port.
     public var port: Int = 5140
     /// `bind`; default `0.0.0.0`.
     public var bind: String = "0.0.0.0"
     /// `tag` (required): records are tagged `<tag>.<facility>.<severity>`, as by Fluentd.
     public var tag: String
-    /// `<transport udp|tcp|tls>`, or the older `protocol_type udp|tcp`; default udp.
+    /// `<transport udp|tcp|tls>`, or the older `protocol_type udp|tcp`; default udp (tcp for RELP).
     public var transport: Transport = .udp
     public var tls: TLS?
     /// `message_format`, at the source or in `<parse>`; default auto.
@@ -43,10 +47,18 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
     public var id: String?
     public var location: ConfigLocation
 
-    public init(tag: String, location: ConfigLocation) {
+    public init(tag: String, kind: Kind = .syslog, location: ConfigLocation) {
         self.tag = tag
+        self.kind = kind
         self.location = location
+        if kind == .relp {
+            port = Self.relpPort
+            transport = .tcp
+        }
     }
+
+    /// The RELP port rsyslog's documentation uses.
+    static let relpPort = 2514
 
     static let maximumMessageLength = 1 << 20
 
@@ -57,8 +69,9 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
     ]
 
     /// Reads a `<source>` whose `@type` is syslog; nil when it has problems (already logged).
-    init?(validating element: ConfigElement, log: ProblemLog) {
+    init?(validating element: ConfigElement, kind: Kind = .syslog, log: ProblemLog) {
         let before = log.problems.count
+        self.init(tag: "", kind: kind, location: element.location)
         let reader = SectionReader(element, known: Self.parameters, sections: ["transport", "parse"], log: log)
         tag = reader.required("tag") ?? ""
         location = element.location
@@ -103,6 +116,11 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
                 }
                 messageFormat = value
             }
+        }
+        if kind == .relp, transport == .udp {
+            let location = element.elements.first { $0.name == "transport" }?.location
+                ?? reader.parameter("protocol_type")?.location ?? element.location
+            log.error(.badValue, at: location, word: "udp", "RELP runs over tcp or tls, not udp")
         }
         if log.problems.count > before { return nil }
     }

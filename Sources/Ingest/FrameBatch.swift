@@ -14,6 +14,12 @@ public struct FrameBatch: Sendable {
     public var receivedAt: Int64
     /// The sender, for a stream; nil for datagrams, which may come from many senders.
     public var peer: SocketAddress?
+    /// For a receiver that acknowledges (RELP): resolved once the batch's records are stored.
+    public var acknowledgement: DeliveryAcknowledgement?
+    /// For a receiver that recognises resent messages (RELP): the sender's name and a `MessageDigest` of
+    /// each message, kept in the buffer beside the records.
+    public var sender: String?
+    public var digests: [UInt64] = []
 
     public init(
         frames: [ByteBuffer] = [],

@@ -2,8 +2,23 @@ import Logging
 import NIOCore
 import NIOPosix
 
-/// Syslog over TCP: one NIO channel per connection, frames split by `SyslogFrameDecoder`, batches
-/// handed to the sink. Each connection has its own task; while the sink is full that task waits, its
+/// What a stream receiver speaks.
+public enum StreamProtocol: Sendable {
+    /// Syslog frames, octet-counted or LF-terminated (RFC 6587), never answered.
+    case syslog
+    /// RELP sessions: each message answered once it is stored.
+    case relp(RELPConfiguration)
+
+    var name: String {
+        switch self {
+        case .syslog: "tcp"
+        case .relp: "relp"
+        }
+    }
+}
+
+/// Syslog over TCP: one NIO channel per connection, frames split by `SyslogFrameDecoder` (or RELP
+/// sessions, `RELPSessionHandler`), batches handed to the sink. Each connection has its own task; while the sink is full that task waits, its
 /// NIOAsyncChannel buffer fills, NIO stops reading the socket and TCP flow control slows the sender.
 public final class TCPReceiver: Sendable {
     public let configuration: ReceiverConfiguration
@@ -11,9 +26,14 @@ public final class TCPReceiver: Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let state = ListenerState()
+    private let streamProtocol: StreamProtocol
 
-    public init(configuration: ReceiverConfiguration, sink: any FrameBatchSink, group: any EventLoopGroup, logger: Logger) {
+    public init(
+        configuration: ReceiverConfiguration, protocol streamProtocol: StreamProtocol = .syslog, sink: any FrameBatchSink,
+        group: any EventLoopGroup, logger: Logger
+    ) {
         self.configuration = configuration
+        self.streamProtocol = streamProtocol
         self.sink = sink
         self.group = group
         self.logger = logger
@@ -27,6 +47,8 @@ public final class TCPReceiver: Sendable {
     public func run(onBound: @Sendable (Int) -> Void = { _ in }) async throws {
         let limit = configuration.messageLengthLimit
         let readAhead = configuration.readAheadBatches
+        let streamProtocol = self.streamProtocol
+        let logger = self.logger
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -34,14 +56,21 @@ public final class TCPReceiver: Sendable {
             .childChannelOption(.allowRemoteHalfClosure, value: false)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SyslogFrameDecoder(limit: limit)))
-                    try channel.pipeline.syncOperations.addHandler(StreamFrameBatcher())
+                    let handlers = channel.pipeline.syncOperations
+                    switch streamProtocol {
+                    case .syslog:
+                        try handlers.addHandler(ByteToMessageHandler(SyslogFrameDecoder(limit: limit)))
+                        try handlers.addHandler(StreamFrameBatcher())
+                    case .relp(let relp):
+                        try handlers.addHandler(ByteToMessageHandler(RELPFrameDecoder(limit: limit)))
+                        try handlers.addHandler(RELPSessionHandler(configuration: relp, logger: logger))
+                    }
                     return try NIOAsyncChannel.frameBatches(wrapping: channel, readAhead: readAhead)
                 }
             }
         let port = server.channel.localAddress?.port ?? configuration.port
         state.bound(server.channel, port: port)
-        logger.info("listening syslog socket on \(configuration.host):\(port) with tcp")
+        logger.info("listening syslog socket on \(configuration.host):\(port) with \(streamProtocol.name)")
         onBound(port)
 
         try await server.executeThenClose { connections in

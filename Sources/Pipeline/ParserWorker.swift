@@ -91,12 +91,33 @@ struct ParserWorker: Sendable {
                 unrouted.increment(by: unroutedCount)
                 warnings.warn("no <match> for \(unroutedCount) records from \(routing.name)", frame: nil)
             }
+            // A sender waiting for an acknowledgement (RELP) gets it once every output that took records
+            // has them durable; the receipt goes into the log with the records.
+            let acknowledgement = batch.acknowledgement
+            let receipt = batch.sender.map { DeliveryReceipt(sender: $0, receivedAt: batch.receivedAt, digests: batch.digests) }
             for index in encoded.indices where !encoded[index].isEmpty {
-                let batch = encoded[index]
+                var output = encoded[index]
                 encoded[index] = EncodedBatch()
-                try? await outputs[index].queue.send(batch)
+                output.receipt = receipt
+                if let acknowledgement {
+                    acknowledgement.hold()
+                    output.whenStored.append { acknowledgement.release(stored: $0) }
+                }
+                do {
+                    try await outputs[index].queue.send(output)
+                } catch {
+                    output.reportStored(false)
+                }
             }
+            acknowledgement?.release(stored: true)
         }
+    }
+}
+
+extension EncodedBatch {
+    /// Tells whoever waits for these records whether they are stored.
+    func reportStored(_ stored: Bool) {
+        for report in whenStored { report(stored) }
     }
 }
 

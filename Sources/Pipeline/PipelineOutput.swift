@@ -13,6 +13,12 @@ protocol PipelineOutput: Sendable {
     func flush() async
     /// A graceful shutdown has begun.
     func beginShutdown()
+    /// Which senders' messages the buffer held at start (see `ResendFilter`).
+    func recoveredReceipts() async -> RecoveredReceipts
+}
+
+extension PipelineOutput {
+    func recoveredReceipts() async -> RecoveredReceipts { RecoveredReceipts() }
 }
 
 /// `@type stdout`: each record printed as `<tag>: <json>`, for trying a configuration out.
@@ -42,6 +48,7 @@ final class StdoutOutput: PipelineOutput {
                     offset += written
                 }
             }
+            batch.reportStored(true)
         }
     }
 
@@ -58,7 +65,9 @@ final class NullOutput: PipelineOutput {
     }
 
     func run() async {
-        while await records.next() != nil {}
+        while let batch = await records.next() {
+            batch.reportStored(true)
+        }
     }
 
     func flush() async {}

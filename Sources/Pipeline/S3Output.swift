@@ -74,6 +74,10 @@ final class S3Output: PipelineOutput {
         OutputPartitioning(byTag: settings.byTag, spool: settings.spool)
     }
 
+    func recoveredReceipts() async -> RecoveredReceipts {
+        await buffer.recoveredReceipts
+    }
+
     /// Runs the three stages until `records` is finished and everything it held is handled.
     func run() async {
         let aborts = Task { await self.abortAbandonedUploads(every: self.settings.abandonedUploadInterval) }
@@ -144,7 +148,11 @@ final class S3Output: PipelineOutput {
             var failures = 0
             var overflowWarning = RateLimitedWarning(logger: logger)
             while var batch = await records.next() {
-                guard await makeRoom(for: batch, warning: &overflowWarning) else { continue }
+                guard await makeRoom(for: batch, warning: &overflowWarning) else {
+                    batch.reportStored(false)
+                    continue
+                }
+                let waiting = batch
                 // Disk trouble (full, read-only) blocks here, and so holds back senders: what was not
                 // written is retried, never dropped, and what was written is not written again.
                 while true {
@@ -164,6 +172,9 @@ final class S3Output: PipelineOutput {
                         }
                         try? await Task.sleep(for: settings.retry.wait(afterFailures: min(failures, 5)))
                     }
+                }
+                if !waiting.whenStored.isEmpty {
+                    await buffer.whenDurable { waiting.reportStored(true) }
                 }
             }
             group.cancelAll()

@@ -93,9 +93,19 @@ public final class SluicePipeline: Service, Sendable {
         }
         self.outputs = outputs
 
+        // What the buffers hold of RELP senders' messages, so resends after a crash are recognised.
+        var recovered: [String: [UInt64]] = [:]
+        for output in outputs {
+            for (sender, digests) in await output.recoveredReceipts().digestsBySender {
+                recovered[sender, default: []] += digests
+            }
+        }
+        let resendFilter = ResendFilter(recovered: recovered)
+
         var receivers: [Receiver] = []
         var routing: [SourceRouting] = []
         for (index, source) in configuration.sources.enumerated() {
+            let name = "\(source.kind == .relp ? "relp" : source.transport.rawValue)/\(source.bind):\(source.port)"
             let sink = QueueSink(source: index, queues: parseQueues)
             let receiverConfiguration = ReceiverConfiguration(
                 host: source.bind,
@@ -104,6 +114,10 @@ public final class SluicePipeline: Service, Sendable {
                 receiveBufferSize: source.receiveBufferSize
             )
             switch source.transport {
+            case _ where source.kind == .relp:
+                let relp = RELPConfiguration(name: name, resendFilter: resendFilter)
+                receivers.append(.tcp(TCPReceiver(
+                    configuration: receiverConfiguration, protocol: .relp(relp), sink: sink, group: eventLoopGroup, logger: logger)))
             case .udp:
                 let kernelDrops = Counter(label: MetricName.udpKernelDrops, dimensions: [("source", "\(receiverConfiguration.port)")])
                 receivers.append(.udp(UDPReceiver(
@@ -119,7 +133,7 @@ public final class SluicePipeline: Service, Sendable {
                 utcOffsetSeconds: Int32(source.timezone)
             ))
             routing.append(SourceRouting(
-                name: "\(source.transport.rawValue)/\(source.bind):\(source.port)",
+                name: name,
                 tag: source.tag,
                 parser: parser,
                 emitUnmatchedLines: source.emitUnmatchedLines,

@@ -58,6 +58,8 @@ public struct ChunkReader: ~Copyable {
             }
             guard let current = file else { return nil }
             switch try Frame.read(current, at: offset) {
+            case .frame(let payload, let next) where DeliveryReceipt.isReceipt(payload):
+                offset = next
             case .frame(let payload, let next):
                 offset = next
                 let header = try BatchHeader.decode(payload)

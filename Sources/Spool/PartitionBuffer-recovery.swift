@@ -103,6 +103,9 @@ extension PartitionBuffer {
             var result = SegmentScan(header: header, file: file, end: SegmentHeader.length)
             scan: while true {
                 switch try Frame.read(file, at: result.end) {
+                case .frame(let payload, let next) where DeliveryReceipt.isReceipt(payload):
+                    recoveredReceipts.add(try DeliveryReceipt.decode(payload))
+                    result.end = next
                 case .frame(let payload, let next):
                     let batch = try BatchHeader.decode(payload)
                     result.firstBatch = result.firstBatch ?? batch

@@ -26,10 +26,13 @@ public actor PartitionBuffer {
     // Durability: batches appended, and how many of them are synced as the policy wants.
     private var appendedBatches: UInt64 = 0
     private var durableBatches: UInt64 = 0
-    private var durabilityWaiters: [(batch: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+    private var durabilityWaiters: [(batch: UInt64, action: @Sendable () -> Void)] = []
+    /// What recovery found of the receipts in the log, for receivers that recognise resent messages.
+    public internal(set) var recoveredReceipts = RecoveredReceipts()
     /// Segments with frames written but not synced (interval and none policies).
     var unsynced: [ObjectIdentifier: FrameWriter] = [:]
     private var syncTask: Task<Void, Never>?
+    private var promptSyncScheduled = false
     private var syncFailing = false
 
     final class OpenChunk {
@@ -105,9 +108,13 @@ public actor PartitionBuffer {
                 for later in keys[(position + 1)...] {
                     remaining.parts[later] = batch.parts[later]
                 }
+                remaining.receipt = batch.receipt
                 let underlying = error as? SpoolError ?? SpoolError(code: .io, detail: "\(error)")
                 throw AppendFailure(underlying: underlying, remaining: remaining, sealed: sealedNow)
             }
+        }
+        if let receipt = batch.receipt, let last = keys.last {
+            append(receipt, besides: last)
         }
         appendedBatches += 1
         switch configuration.durability {
@@ -163,6 +170,27 @@ public actor PartitionBuffer {
                 bufferedBytes += take
                 written += take
             }
+        }
+    }
+
+    /// Writes a batch's receipt after its records, in the chunk of its last partition. A receipt that
+    /// cannot be written is only logged: its records are in, and the cost is that a sender's resend after a
+    /// crash is not recognised.
+    private func append(_ receipt: DeliveryReceipt, besides key: PartitionKey) {
+        do {
+            let chunk = try openChunk(for: key)
+            let payload = receipt.encoded()
+            if payload.count > chunk.writer.room {
+                try startSegment(of: chunk, fitting: payload.count)
+            }
+            try payload.withUnsafeBytes { try chunk.writer.append(head: [], body: $0) }
+            if case .everyBatch = configuration.durability {
+                try chunk.writer.sync()
+            } else {
+                unsynced[ObjectIdentifier(chunk.writer)] = chunk.writer
+            }
+        } catch {
+            logger.warning("cannot write the receipt of a batch from \(receipt.sender) to the buffer: \(error); after a crash its resent messages may be stored twice")
         }
     }
 
@@ -241,11 +269,31 @@ public actor PartitionBuffer {
     /// Returns once everything appended before the call is durable as the policy defines it: the
     /// point where a sender may be told its records are accepted.
     public func waitUntilDurable() async {
-        let target = appendedBatches
-        guard durableBatches < target else { return }
+        guard durableBatches < appendedBatches else { return }
         await withCheckedContinuation { continuation in
-            durabilityWaiters.append((target, continuation))
+            whenDurable { continuation.resume() }
         }
+    }
+
+    /// Runs `action` once everything appended before the call is durable: at once when it already is.
+    ///
+    /// Someone waiting (a RELP sender wants its answer) brings the next group commit forward to as soon
+    /// as the actor is free: the appends that arrive meanwhile are synced together all the same.
+    public func whenDurable(_ action: @escaping @Sendable () -> Void) {
+        let target = appendedBatches
+        guard durableBatches < target else { return action() }
+        durabilityWaiters.append((target, action))
+        guard !promptSyncScheduled else { return }
+        promptSyncScheduled = true
+        Task { [weak self] in
+            await Task.yield()
+            await self?.promptSync()
+        }
+    }
+
+    private func promptSync() {
+        promptSyncScheduled = false
+        syncPending()
     }
 
     /// Syncs every segment written since the last sync (the interval policy's group commit).
@@ -274,7 +322,7 @@ public actor PartitionBuffer {
         durableBatches = target
         let ready = durabilityWaiters.filter { $0.batch <= target }
         durabilityWaiters.removeAll { $0.batch <= target }
-        for waiter in ready { waiter.continuation.resume() }
+        for waiter in ready { waiter.action() }
     }
 
     private func startSyncTask(every interval: Duration) {

@@ -75,6 +75,11 @@ public struct EncodedBatch: Sendable {
     }
 
     public var parts: [PartitionKey: Part] = [:]
+    /// Which sender's messages these records are, written to the log with them (RELP).
+    public var receipt: DeliveryReceipt?
+    /// Called once the records are durable in the log (true), or were refused (false): a sender
+    /// waiting for an acknowledgement gets it only then.
+    public var whenStored: [@Sendable (_ stored: Bool) -> Void] = []
 
     public init() {}
 

@@ -1,0 +1,280 @@
+import CivilTime
+import Logging
+import NIOCore
+
+/// What a RELP receiver's sessions share.
+public struct RELPConfiguration: Sendable {
+    /// The receiver's name in senders' keys and logs, e.g. `relp/0.0.0.0:2514`: stable across restarts,
+    /// since receipts in the buffer name senders by it.
+    public var name: String
+    public var resendFilter: ResendFilter
+
+    public init(name: String, resendFilter: ResendFilter) {
+        self.name = name
+        self.resendFilter = resendFilter
+    }
+}
+
+/// The server side of one RELP session, as librelp's server speaks it to rsyslog's `omrelp`.
+///
+/// `open` is answered at once with the offers; `syslog` frames of one read burst go on as one
+/// `FrameBatch` carrying a `DeliveryAcknowledgement`, and each transaction is answered `200 OK` only
+/// once its message is durable in every buffer it went to, in the order the transactions came. `close`
+/// is answered once everything before it is. A batch that could not be stored closes the session
+/// unanswered: the sender resends it after reconnecting.
+///
+/// Answers queue in the channel; while they cannot be written (a sender that does not read) the
+/// session stops reading, so a sender gets no further than its answers.
+final class RELPSessionHandler: ChannelDuplexHandler {
+    typealias InboundIn = RELPFrame
+    typealias InboundOut = FrameBatch
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    static let software = "sluice,1,https://github.com/sluice"
+
+    private enum State {
+        case awaitingOpen
+        case open
+        /// `close` came: answered once nothing is pending.
+        case closing(transaction: Int)
+        case closed
+    }
+
+    /// Transactions handed on together, answered together.
+    private struct Pending {
+        var transactions: [Int]
+        var digests: [UInt64]
+        /// nil until the acknowledgement resolves.
+        var stored: Bool?
+    }
+
+    private let configuration: RELPConfiguration
+    private let logger: Logger
+    private var state = State.awaitingOpen
+    private var sender = ""
+    private var context: ChannelHandlerContext?
+
+    private var batch = FrameBatch()
+    private var batchTransactions: [Int] = []
+    private var pending = CircularBuffer<Pending>()
+    /// The id of `pending.first`; ids count batches over the session.
+    private var firstPendingID = 0
+    /// Digests of the last messages acknowledged, oldest first: handed over if the session breaks, since
+    /// the sender may not have read those answers.
+    private var recent = CircularBuffer<UInt64>()
+    private var resend: ResendMatch?
+    private var readHeldBack = false
+
+    init(configuration: RELPConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        sender = "\(configuration.name) \(context.channel.remoteAddress?.ipAddress ?? "?")"
+        resend = configuration.resendFilter.claim(sender)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch (frame.command, state) {
+        case (.open, .awaitingOpen):
+            open(frame, context: context)
+        case (.open, _):
+            respond(frame.transaction, "200 connection already open - ignored", context: context)
+        case (.syslog, .open):
+            receive(frame, context: context)
+        case (.syslog, _):
+            respond(frame.transaction, "500 session not open", context: context)
+            context.close(promise: nil)
+        case (.close, .open), (.close, .awaitingOpen):
+            handOn(context: context)
+            state = .closing(transaction: frame.transaction)
+            answerAcknowledged(context: context)
+        case (.rsp, _), (.serverclose, _), (.close, _):
+            // Answers to what a server never asks, or a second close: nothing to do.
+            break
+        case (.other(let name), _):
+            respond(frame.transaction, "500 command '\(name)' not supported", context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        handOn(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        handOn(context: context)
+        if case .closed = state {
+        } else {
+            handOver()
+        }
+        state = .closed
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.warning("RELP session from \(sender) ended: \(error)")
+        context.close(promise: nil)
+    }
+
+    // MARK: - Reading no further than the sender reads its answers
+
+    func read(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            context.read()
+        } else {
+            readHeldBack = true
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable && readHeldBack {
+            readHeldBack = false
+            context.read()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: - Commands
+
+    private func open(_ frame: RELPFrame, context: ChannelHandlerContext) {
+        let offers = String(decoding: frame.data.readableBytesView, as: UTF8.self).split(separator: "\n")
+        let commands = offers.first { $0.hasPrefix("commands=") }.map { $0.dropFirst("commands=".count).split(separator: ",") }
+        if let commands, !commands.contains("syslog") {
+            respond(frame.transaction, "500 required command not supported by client", context: context)
+            context.close(promise: nil)
+            return
+        }
+        state = .open
+        respond(frame.transaction, "200 OK\nrelp_version=0\nrelp_software=\(Self.software)\ncommands=syslog", context: context)
+    }
+
+    private func receive(_ frame: RELPFrame, context: ChannelHandlerContext) {
+        let digest = frame.data.withUnsafeReadableBytes { MessageDigest.of($0) }
+        batchTransactions.append(frame.transaction)
+        batch.digests.append(digest)
+        if resend != nil {
+            let (stored, finished) = resend!.isStored(digest)
+            if finished { resend = nil }
+            if stored {
+                logger.debug("acknowledging a resent message already stored", metadata: ["sender": "\(sender)", "txnr": "\(frame.transaction)"])
+                return
+            }
+        }
+        batch.frames.append(frame.data)
+        batch.byteCount += frame.data.readableBytes
+        if frame.wasCut { batch.cutFrames += 1 }
+        if batchTransactions.count >= StreamFrameBatcher.maximumFrames {
+            handOn(context: context)
+        }
+    }
+
+    private func respond(_ transaction: Int, _ text: String, context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: text.utf8.count + 24)
+        RELPFrame.writeResponse(transaction: transaction, text: text, to: &buffer)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    // MARK: - Batches and their acknowledgements
+
+    /// Hands the transactions read so far on as one batch.
+    private func handOn(context: ChannelHandlerContext) {
+        guard !batchTransactions.isEmpty else { return }
+        let id = firstPendingID + pending.count
+        pending.append(Pending(transactions: batchTransactions, digests: batch.digests, stored: nil))
+        var outgoing = batch
+        batch = FrameBatch()
+        batchTransactions = []
+        guard !outgoing.frames.isEmpty else {
+            // Only messages stored before: answered as soon as everything before them is.
+            acknowledged(id, stored: true)
+            return
+        }
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        outgoing.acknowledgement = DeliveryAcknowledgement { stored in
+            eventLoop.execute { handler.value.acknowledged(id, stored: stored) }
+        }
+        outgoing.sender = sender
+        outgoing.receivedAt = WallClock.nanoseconds()
+        outgoing.peer = context.channel.remoteAddress
+        context.fireChannelRead(wrapInboundOut(outgoing))
+    }
+
+    private func acknowledged(_ id: Int, stored: Bool) {
+        let index = id - firstPendingID
+        guard index >= 0, index < pending.count else { return }
+        pending[pending.index(pending.startIndex, offsetBy: index)].stored = stored
+        guard let context, context.channel.isActive else {
+            // Handed over as on their way when the session broke: not so.
+            if !stored { configuration.resendFilter.withdraw(sender, digests: pending[pending.index(pending.startIndex, offsetBy: index)].digests) }
+            return
+        }
+        answerAcknowledged(context: context)
+    }
+
+    /// Answers, in order, every transaction whose batch is resolved; then `close`, once nothing is left.
+    private func answerAcknowledged(context: ChannelHandlerContext) {
+        var answers = context.channel.allocator.buffer(capacity: 0)
+        while let head = pending.first, let stored = head.stored {
+            guard stored else {
+                logger.warning("could not store \(head.transactions.count) messages from RELP sender \(sender); closing the session unanswered so it sends them again")
+                if answers.readableBytes > 0 { context.write(wrapOutboundOut(answers), promise: nil) }
+                context.close(promise: nil)
+                return
+            }
+            pending.removeFirst()
+            firstPendingID += 1
+            for transaction in head.transactions {
+                RELPFrame.writeResponse(transaction: transaction, text: "200 OK", to: &answers)
+            }
+            remember(head.digests)
+        }
+        if case .closing(let transaction) = state, pending.isEmpty {
+            RELPFrame.writeResponse(transaction: transaction, text: "", to: &answers)
+            state = .closed
+            let closing = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.writeAndFlush(wrapOutboundOut(answers)).whenComplete { _ in closing.value.close(promise: nil) }
+            return
+        }
+        if answers.readableBytes > 0 {
+            context.writeAndFlush(wrapOutboundOut(answers), promise: nil)
+        }
+    }
+
+    private func remember(_ digests: [UInt64]) {
+        let window = configuration.resendFilter.window
+        for digest in digests.suffix(window) {
+            if recent.count == window { recent.removeFirst() }
+            recent.append(digest)
+        }
+    }
+
+    /// The session broke: its sender will resend what it has no answer for. Those of its messages that
+    /// are stored, or on their way, are handed to the filter for its next session.
+    private func handOver() {
+        var digests = Array(recent)
+        for batch in pending where batch.stored != false {
+            digests += batch.digests
+        }
+        if let resend {
+            // Broken while resending: what was not resent yet is still stored and still unanswered.
+            digests += resend.remaining
+        }
+        configuration.resendFilter.handOver(sender, digests: digests)
+        recent.removeAll()
+        resend = nil
+    }
+}
