@@ -19,6 +19,29 @@ import Testing
         #expect(source.tls == nil)
     }
 
+    @Test func relpSourceDefaultsToTCPOnRsyslogsPort() throws {
+        let configuration = try Support.parse("<source>\n  @type relp\n  tag r\n</source>\n" + Support.nullMatch)
+        let source = try #require(configuration.sources.first)
+        #expect(source.kind == .relp)
+        #expect(source.port == 2514)
+        #expect(source.transport == .tcp)
+        #expect(source.messageLengthLimit == 8192)
+        let tls = try Support.parse(
+            "<source>\n  @type relp\n  tag r\n  port 20514\n<transport tls>\n  cert_path /c\n  private_key_path /k\n</transport>\n</source>\n"
+                + Support.nullMatch
+        )
+        #expect(tls.sources.first?.transport == .tls)
+        #expect(tls.sources.first?.port == 20514)
+    }
+
+    @Test(arguments: ["  protocol_type udp\n", "<transport udp>\n</transport>\n"])
+    func relpOverUDPIsAnErrorNamingTheLine(_ line: String) {
+        let problems = Support.problems("<source>\n  @type relp\n  tag r\n\(line)</source>\n" + Support.nullMatch)
+        #expect(problems.count == 1)
+        #expect(problems.first?.location.line == 4)
+        #expect(problems.first?.message.contains("RELP runs over tcp or tls") == true)
+    }
+
     @Test func sourceParameters() throws {
         let configuration = try Support.parse(
             """

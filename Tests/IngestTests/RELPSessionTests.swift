@@ -190,6 +190,26 @@ struct RELPSessionTests {
         _ = try await running.stopAndWait()
     }
 
+    @Test("after a restart, the receipts the buffer kept tell which resent messages are stored")
+    func resendAfterRestart() async throws {
+        let sink = AcknowledgingSink(autoAcknowledge: true)
+        let stored = (0..<5).map { n in Array(message(0, n).utf8).withUnsafeBytes { MessageDigest.of($0) } }
+        let filter = ResendFilter(recovered: ["relp/test 127.0.0.1": [99] + stored])
+        let (_, running) = try await startRELP(sink, filter: filter)
+        let client = try RELPTestClient(port: running.port)
+        try client.open()
+        let sent = try (0..<8).map { try client.send("syslog", message(0, $0)) }
+        var answered: [Int] = []
+        for _ in sent {
+            let answer = try #require(try client.nextAnswer())
+            #expect(answer.text == "200 OK")
+            answered.append(answer.transaction)
+        }
+        #expect(answered == sent)
+        #expect(sink.frames == (5..<8).map { message(0, $0) })
+        _ = try await running.stopAndWait()
+    }
+
     @Test("a sender that never reads its answers is read no further than the answers it leaves")
     func senderThatNeverReads() async throws {
         let sink = AcknowledgingSink(autoAcknowledge: true)

@@ -1,0 +1,135 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Testing
+import TestSupport
+
+/// A real rsyslogd forwarding with `omrelp` to the real `sluice`, which is SIGKILLed mid-stream.
+@Suite(.serialized)
+struct RELPCrashTests {
+    static let messages = 40_000
+    static let kills = 3
+
+    /// `sluice loadgen` feeds rsyslog's imtcp with numbered messages; rsyslog forwards them over RELP and
+    /// keeps whatever Sluice has not answered. Sluice is killed twice while they stream and restarted on
+    /// the same port; rsyslog reconnects and resends its unanswered messages, some of which the killed
+    /// Sluice had stored. Every message must be stored exactly once.
+    @Test func sigkillWhileRsyslogStreamsOverRELPStoresEveryMessageOnce() async throws {
+        let directory = try PackagePaths.temporaryDirectory("relp-crash")
+        let ports = try LoopbackPorts.free(2)
+        let (relpPort, rsyslogPort) = (ports[0], ports[1])
+        let config = directory + "/sluice.conf"
+        try """
+            <source>
+              @type relp
+              port \(relpPort)
+              bind 127.0.0.1
+              tag relp
+            </source>
+            <match relp.**>
+              @type s3
+              local_directory \(directory)/data
+              s3_bucket bucket
+              path logs/
+              store_as gzip
+              <buffer time>
+                @type file
+                path \(directory)/buffer
+                timekey 3600
+                timekey_wait 3600
+                flush_at_shutdown true
+              </buffer>
+            </match>
+
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+
+        func start(_ run: Int) async throws -> SluiceRun {
+            let runDirectory = directory + "/run-\(run)"
+            try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+            return try await SluiceRun(config: config, directory: runDirectory, listeners: 1)
+        }
+        var sluice = try await start(0)
+        var runs = [sluice]
+
+        // Retry at once and for ever while Sluice is down; the action's own queue holds what waits.
+        let rsyslog = try await PrivateRsyslog(forwarding: """
+            module(load="imtcp")
+            module(load="omrelp")
+            input(type="imtcp" port="\(rsyslogPort)" address="127.0.0.1")
+            :msg, contains, "seq=" action(type="omrelp" target="127.0.0.1" port="\(relpPort)" \
+            action.resumeRetryCount="-1" action.resumeInterval="1" queue.type="LinkedList" queue.size="200000")
+            """)
+        defer { Task { await rsyslog.stop() } }
+
+        // 5,000 a second for 8 s: the kills land while messages stream.
+        let loadgen = try ChildProcess(
+            try PackagePaths.sluiceBinary(),
+            ["loadgen", "--port", "\(rsyslogPort)", "--count", "\(Self.messages)", "--rate", "5000", "--json", "--quiet"],
+            logPath: directory + "/loadgen.log"
+        )
+        for run in 0..<Self.kills {
+            try await Task.sleep(for: .milliseconds(run == 0 ? 2000 : 1500))
+            sluice.child.signal(SIGKILL)
+            let killed = await sluice.child.waitForExit(timeout: .seconds(10))
+            try #require(killed == 128 + SIGKILL, "run \(run) did not die of SIGKILL")
+            try await Task.sleep(for: .seconds(1))
+            sluice = try await start(run + 1)
+            runs.append(sluice)
+        }
+        let loadgenStatus = await loadgen.waitForExit(timeout: .seconds(120))
+        #expect(loadgenStatus == 0, "loadgen: \(loadgen.output)")
+
+        // rsyslog drains its queue into the last run: wait until every number is stored or nothing moves.
+        let numberPattern = try NSRegularExpression(pattern: #"seq=0:(\d+)"#)
+        func storedNumbers() throws -> [Int] {
+            var numbers: [Int] = []
+            let root = directory + "/data"
+            for path in FileManager.default.subpaths(atPath: root) ?? [] where path.hasSuffix(".gz") {
+                let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: root + "/" + path)))
+                for record in try ReferenceDecompressor.jsonLines(ReferenceDecompressor.decompress(bytes, tool: "gzip")) {
+                    let message = record["message"] as? String ?? ""
+                    if let match = numberPattern.firstMatch(in: message, range: NSRange(message.startIndex..., in: message)),
+                        let range = Range(match.range(at: 1), in: message), let number = Int(message[range])
+                    {
+                        numbers.append(number)
+                    }
+                }
+            }
+            return numbers
+        }
+        func receivedByLastRun() -> Int {
+            sluice.child.output.components(separatedBy: "\n").count
+        }
+        // The log of the last run grows while it receives (debug lines per batch); quiet for 5 s means
+        // rsyslog has nothing left.
+        var quietSince = ContinuousClock.now
+        var lastSize = receivedByLastRun()
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline, quietSince.duration(to: .now) < .seconds(5) {
+            try await Task.sleep(for: .milliseconds(500))
+            let size = receivedByLastRun()
+            if size != lastSize {
+                lastSize = size
+                quietSince = .now
+            }
+        }
+        let status = await sluice.stop()
+        await rsyslog.stop()
+        #expect(status == 0, "last run: \(sluice.child.output.suffix(2000))")
+
+        let numbers = try storedNumbers()
+        let counts = Dictionary(numbers.map { ($0, 1) }, uniquingKeysWith: +)
+        let missing = (0..<Self.messages).filter { counts[$0] == nil }
+        let duplicated = counts.filter { $0.value > 1 }.keys.sorted()
+        let recognised = runs.dropFirst().map { $0.child.output.components(separatedBy: "acknowledging a resent message already stored").count - 1 }
+        print("""
+            RELPCrashTests: \(Self.messages) messages through rsyslog omrelp, \(Self.kills) SIGKILLs: \
+            stored \(numbers.count), distinct \(counts.count), missing \(missing.count), duplicated \(duplicated.count); \
+            resent messages recognised as stored, per restarted run: \(recognised)
+            """)
+        #expect(missing.isEmpty, "\(missing.count) messages never stored, e.g. \(missing.prefix(10))")
+        #expect(duplicated.isEmpty, "\(duplicated.count) messages stored more than once, e.g. \(duplicated.prefix(10))")
+        #expect(numbers.count == Self.messages)
+    }
+}
