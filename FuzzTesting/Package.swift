@@ -1,6 +1,6 @@
 // swift-tools-version: 6.1
 // libFuzzer entry points for what reads untrusted bytes: both syslog parsers (with the JSON encoder),
-// the stream framer and the configuration reader. Built with `-sanitize=fuzzer,address` by run.sh;
+// the stream framer, the RELP reader and the configuration reader. Built with `-sanitize=fuzzer,address` by run.sh;
 // its own package so the main build never carries the sanitizer flags.
 import PackageDescription
 
@@ -21,6 +21,11 @@ let package = Package(
             name: "FuzzFramer",
             dependencies: [.product(name: "Ingest", package: "sluice"), .product(name: "NIOCore", package: "swift-nio")],
             path: "Sources/FuzzFramer"
+        ),
+        .executableTarget(
+            name: "FuzzRELP",
+            dependencies: [.product(name: "Ingest", package: "sluice"), .product(name: "NIOCore", package: "swift-nio")],
+            path: "Sources/FuzzRELP"
         ),
         .executableTarget(
             name: "FuzzConfig",

@@ -3,12 +3,12 @@
 # on a seed corpus made from Fixtures/. A crash stops the run with its input saved under
 # FuzzTesting/crashes/<target>/; add it to the regression tests and fix it. Prints executions per target.
 #
-#   FuzzTesting/run.sh [SECONDS] [TARGET ...]     targets: FuzzParser FuzzFramer FuzzConfig
+#   FuzzTesting/run.sh [SECONDS] [TARGET ...]     targets: FuzzParser FuzzFramer FuzzRELP FuzzConfig
 set -euo pipefail
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzParser FuzzFramer FuzzConfig)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzParser FuzzFramer FuzzRELP FuzzConfig)
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 # `--sanitize` links libFuzzer's main; the -Xswiftc flags instrument the code (without them a clean
@@ -18,8 +18,8 @@ swift build -c release --package-path "$here" --scratch-path "$root/.build-fuzz"
 work=$(mktemp -d /tmp/sluice-fuzz-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-# Seeds: one syslog line per file; the framing cases' streams; the configuration files.
-mkdir -p "$work/FuzzParser" "$work/FuzzFramer" "$work/FuzzConfig"
+# Seeds: one syslog line per file; the framing cases' streams; RELP sessions; the configuration files.
+mkdir -p "$work/FuzzParser" "$work/FuzzFramer" "$work/FuzzRELP" "$work/FuzzConfig"
 n=0
 for file in "$root"/Fixtures/syslog/*.syslog; do
   while IFS= read -r line || [ -n "$line" ]; do n=$((n + 1)); printf '%s' "$line" > "$work/FuzzParser/seed-$n"; done < "$file"
@@ -32,6 +32,10 @@ for number, line in enumerate(open(sys.argv[1])):
     data = stream.encode("utf-8", "surrogateescape") if isinstance(stream, str) else bytes(stream)
     open(f"{sys.argv[2]}/seed-{number}", "wb").write(bytes([number % 64]) + data)
 PY
+# RELP sessions as rsyslog's omrelp writes them, each with a few piece sizes.
+for file in "$root"/Fixtures/relp/*.relp; do
+  for piece in 0 7 63; do { printf "\\$(printf '%03o' $piece)"; cat "$file"; } > "$work/FuzzRELP/$(basename "$file")-$piece"; done
+done
 find "$root/Fixtures/config" -type f -name '*.conf' | while read -r file; do cp "$file" "$work/FuzzConfig/$(echo "$file" | tr '/' '_')"; done
 
 status=0

@@ -53,6 +53,7 @@ final class ListenerState: Sendable {
             return Array(state.connections.values) + (state.listener.map { [$0] } ?? [])
         }
         for channel in channels {
+            channel.pipeline.fireUserInboundEventTriggered(ReceiverStopping())
             Self.close(channel, at: closeAt)
         }
     }
@@ -61,6 +62,9 @@ final class ListenerState: Sendable {
         channel.eventLoop.scheduleTask(deadline: deadline) { channel.close(promise: nil) }
     }
 }
+
+/// Told to every connection when its receiver stops: a session that can end cleanly (RELP) does.
+struct ReceiverStopping: Sendable {}
 
 extension NIOAsyncChannel where Inbound == FrameBatch, Outbound == Never {
     /// Wraps a receiver's channel: at most `readAhead` batches wait in it before NIO stops reading.

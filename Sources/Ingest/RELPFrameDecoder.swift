@@ -62,9 +62,11 @@ public struct RELPFrameDecoder: ByteToMessageDecoder {
         case header
         /// DATA of `length` bytes, then the LF trailer.
         case data(transaction: Int, command: RELPFrame.Command, length: Int)
-        /// Discarding the rest of a cut DATA, then the trailer.
-        case discarding(remaining: Int)
-        case trailer
+        /// Discarding the rest of a cut DATA; the frame comes out after its trailer.
+        case discarding(remaining: Int, frame: RELPFrame)
+        /// A frame whole but for its LF: only a frame with its trailer is handed out, so how the
+        /// stream was cut into reads never changes what comes out.
+        case trailer(RELPFrame)
     }
 
     private let limit: Int
@@ -98,46 +100,31 @@ public struct RELPFrameDecoder: ByteToMessageDecoder {
             case .header:
                 guard let (transaction, command, length, headerLength) = try header(in: buffer) else { return nil }
                 buffer.moveReaderIndex(forwardBy: headerLength)
-                if length == 0 {
-                    state = .trailer
-                    return try finish(RELPFrame(transaction: transaction, command: command, data: ByteBuffer()), from: &buffer)
-                }
-                state = .data(transaction: transaction, command: command, length: length)
+                state = length == 0
+                    ? .trailer(RELPFrame(transaction: transaction, command: command, data: ByteBuffer()))
+                    : .data(transaction: transaction, command: command, length: length)
             case .data(let transaction, let command, let length):
                 let kept = min(length, limit)
                 guard buffer.readableBytes >= kept else { return nil }
-                let data = buffer.readSlice(length: kept)!
-                state = length > kept ? .discarding(remaining: length - kept) : .trailer
-                return try finish(RELPFrame(transaction: transaction, command: command, data: data, wasCut: length > kept), from: &buffer)
-            case .discarding(let remaining):
+                let frame = RELPFrame(transaction: transaction, command: command, data: buffer.readSlice(length: kept)!, wasCut: length > kept)
+                state = length > kept ? .discarding(remaining: length - kept, frame: frame) : .trailer(frame)
+            case .discarding(let remaining, let frame):
                 let count = min(remaining, buffer.readableBytes)
                 buffer.moveReaderIndex(forwardBy: count)
                 guard count == remaining else {
-                    state = .discarding(remaining: remaining - count)
+                    state = .discarding(remaining: remaining - count, frame: frame)
                     return nil
                 }
-                state = .trailer
-            case .trailer:
-                guard try consumeTrailer(from: &buffer) else { return nil }
+                state = .trailer(frame)
+            case .trailer(let frame):
+                guard let byte = buffer.readInteger(as: UInt8.self) else { return nil }
+                guard byte == UInt8(ascii: "\n") else {
+                    throw RELPProtocolError(detail: "frame not ended by LF (found byte \(byte))")
+                }
                 state = .header
+                return frame
             }
         }
-    }
-
-    /// Hands out `frame` now; its trailer is checked before the next frame is read.
-    private mutating func finish(_ frame: RELPFrame, from buffer: inout ByteBuffer) throws -> RELPFrame {
-        if case .trailer = state, try consumeTrailer(from: &buffer) {
-            state = .header
-        }
-        return frame
-    }
-
-    private func consumeTrailer(from buffer: inout ByteBuffer) throws -> Bool {
-        guard let byte = buffer.readInteger(as: UInt8.self) else { return false }
-        guard byte == UInt8(ascii: "\n") else {
-            throw RELPProtocolError(detail: "frame not ended by LF (found byte \(byte))")
-        }
-        return true
     }
 
     /// TXNR SP COMMAND SP DATALEN, then SP before DATA or the LF trailer when DATALEN is 0 (left unread).

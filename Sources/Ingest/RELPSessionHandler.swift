@@ -65,6 +65,7 @@ final class RELPSessionHandler: ChannelDuplexHandler {
     private var recent = CircularBuffer<UInt64>()
     private var resend: ResendMatch?
     private var readHeldBack = false
+    private var stopping = false
 
     init(configuration: RELPConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -124,6 +125,15 @@ final class RELPSessionHandler: ChannelDuplexHandler {
         context.fireChannelInactive()
     }
 
+    /// The receiver stops: read no more (the sender keeps what it has not sent), answer what is pending,
+    /// then tell the sender with `serverclose` and close.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ReceiverStopping else { return context.fireUserInboundEventTriggered(event) }
+        stopping = true
+        handOn(context: context)
+        answerAcknowledged(context: context)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.warning("RELP session from \(sender) ended: \(error)")
         context.close(promise: nil)
@@ -132,6 +142,7 @@ final class RELPSessionHandler: ChannelDuplexHandler {
     // MARK: - Reading no further than the sender reads its answers
 
     func read(context: ChannelHandlerContext) {
+        if stopping { return }
         if context.channel.isWritable {
             context.read()
         } else {
@@ -140,7 +151,7 @@ final class RELPSessionHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable && readHeldBack {
+        if context.channel.isWritable && readHeldBack && !stopping {
             readHeldBack = false
             context.read()
         }
@@ -244,6 +255,13 @@ final class RELPSessionHandler: ChannelDuplexHandler {
         }
         if case .closing(let transaction) = state, pending.isEmpty {
             RELPFrame.writeResponse(transaction: transaction, text: "", to: &answers)
+            state = .closed
+            let closing = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.writeAndFlush(wrapOutboundOut(answers)).whenComplete { _ in closing.value.close(promise: nil) }
+            return
+        }
+        if stopping, pending.isEmpty, case .open = state {
+            answers.writeString("0 serverclose 0\n")
             state = .closed
             let closing = NIOLoopBound(context, eventLoop: context.eventLoop)
             context.writeAndFlush(wrapOutboundOut(answers)).whenComplete { _ in closing.value.close(promise: nil) }

@@ -144,6 +144,28 @@ struct RELPSessionTests {
         _ = try await running.stopAndWait()
     }
 
+    @Test("a stopping receiver answers what it read, then sends serverclose and closes")
+    func serverCloseOnStop() async throws {
+        let sink = AcknowledgingSink(autoAcknowledge: false)
+        let (_, running) = try await startRELP(sink)
+        let client = try RELPTestClient(port: running.port)
+        try client.open()
+        let sent = try (0..<3).map { try client.send("syslog", message(0, $0)) }
+        #expect(await eventually(within: 30) { sink.frames.count == 3 })
+        running.stop()
+        try await Task.sleep(for: .milliseconds(100))
+        sink.acknowledge(stored: true)
+        var rest: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(client.fd, &chunk, chunk.count, 0)
+            guard count > 0 else { break }
+            rest += chunk[0..<count]
+        }
+        #expect(String(decoding: rest, as: UTF8.self) == sent.map { "\($0) rsp 6 200 OK\n" }.joined() + "0 serverclose 0\n")
+        _ = try await running.stopAndWait()
+    }
+
     @Test("a batch that cannot be stored ends the session unanswered")
     func refusedBatch() async throws {
         let sink = AcknowledgingSink(autoAcknowledge: false)
