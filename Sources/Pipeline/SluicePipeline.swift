@@ -93,11 +93,18 @@ public final class SluicePipeline: Service, Sendable {
         }
         self.outputs = outputs
 
-        // What the buffers hold of RELP senders' messages, so resends after a crash are recognised.
+        // What the buffers hold of RELP senders' messages, so resends after a crash are recognised. A
+        // message counts as stored only when every buffer holding that sender's receipts has it: a crash
+        // between two outputs' appends then costs a duplicate in one, never a loss in the other.
         var recovered: [String: [UInt64]] = [:]
         for output in outputs {
             for (sender, digests) in await output.recoveredReceipts().digestsBySender {
-                recovered[sender, default: []] += digests
+                if let earlier = recovered[sender] {
+                    let here = Set(digests)
+                    recovered[sender] = earlier.filter(here.contains)
+                } else {
+                    recovered[sender] = digests
+                }
             }
         }
         let resendFilter = ResendFilter(recovered: recovered)

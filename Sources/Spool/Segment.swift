@@ -20,7 +20,8 @@
 //     4       4     CRC-32C of the payload
 //     8       L     payload
 //
-//     Payload: one batch of records of one partition
+//     Payload: one batch of records of one partition (kind 1), or the receipt of a batch from an
+//     acknowledged sender (kind 2, drawn in DeliveryReceipt.swift)
 //     0       1     kind (1: records)
 //     1       1     flags (0; reserved)
 //     2       2     tag length T
