@@ -5,11 +5,88 @@ import Foundation
 import Testing
 import TestSupport
 
-/// A real rsyslogd forwarding with `omrelp` to the real `sluice`, which is SIGKILLed mid-stream.
+/// A real rsyslogd forwarding with `omrelp` to the real `sluice`.
 @Suite(.serialized)
-struct RELPCrashTests {
+struct RELPTests {
     static let messages = 40_000
     static let kills = 3
+
+    /// `logger` → rsyslog → omrelp → Sluice: each record field by field, tagged by facility and severity.
+    @Test func rsyslogOverRELPStoresEachMessageFieldByField() async throws {
+        let directory = try PackagePaths.temporaryDirectory("relp-fields")
+        let port = try LoopbackPorts.free(1)[0]
+        let config = directory + "/sluice.conf"
+        try """
+            <source>
+              @type relp
+              port \(port)
+              bind 127.0.0.1
+              tag relp
+            </source>
+            <match relp.auth.warn relp.daemon.err relp.local3.notice>
+              @type s3
+              local_directory \(directory)/data
+              s3_bucket bucket
+              path logs/
+              store_as gzip
+              <buffer tag,time>
+                @type file
+                path \(directory)/buffer
+                timekey 3600
+                timekey_wait 3600
+              </buffer>
+            </match>
+            <match **>
+              @type null
+            </match>
+
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let sluice = try await SluiceRun(config: config, directory: directory, listeners: 1)
+        let rsyslog = try await PrivateRsyslog(forwarding: """
+            module(load="omrelp")
+            *.* action(type="omrelp" target="127.0.0.1" port="\(port)")
+            """)
+        let sent: [(tag: String, pid: Int?, priority: String, message: String)] = [
+            ("sshd", 4242, "auth.warning", #"Invalid user "admin" from 203.0.113.9 port 52144"#),
+            ("kernel", nil, "daemon.err", "tab\there, unicode é ✓, backslash \\ end"),
+            ("app", 7, "local3.notice", "first line\nsecond line " + String(repeating: "x", count: 900)),
+        ]
+        for entry in sent {
+            try rsyslog.log(entry.message, tag: entry.tag, pid: entry.pid, priority: entry.priority)
+        }
+        var stored: [[String: Any]] = []
+        let arrived = try await eventually(timeout: .seconds(40), interval: .seconds(1)) {
+            sluice.flush()
+            try await Task.sleep(for: .milliseconds(500))
+            stored = try Self.storedRecords(under: directory + "/data")
+            return stored.count >= sent.count
+        }
+        await rsyslog.stop()
+        let status = await sluice.stop()
+        #expect(arrived, "stored \(stored.count) of \(sent.count)\n\(sluice.child.output.suffix(3000))")
+        #expect(status == 0)
+        #expect(stored.count == sent.count, "\(stored)")
+        let hostname = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? ""
+        for entry in sent {
+            // rsyslog escapes control characters as #ooo before forwarding.
+            let expected = entry.message.replacingOccurrences(of: "\n", with: "#012").replacingOccurrences(of: "\t", with: "#011")
+            let record = try #require(stored.first { $0["message"] as? String == expected }, "no record for \(entry.tag): \(stored)")
+            #expect(record["ident"] as? String == entry.tag)
+            #expect(record["pid"] as? String == entry.pid.map(String.init))
+            #expect(record["host"] as? String == hostname)
+            #expect(Set(record.keys) == Set(entry.pid == nil ? ["host", "ident", "message"] : ["host", "ident", "pid", "message"]))
+        }
+    }
+
+    /// Every record of every gzip object under `root`.
+    static func storedRecords(under root: String) throws -> [[String: Any]] {
+        var records: [[String: Any]] = []
+        for path in FileManager.default.subpaths(atPath: root) ?? [] where path.hasSuffix(".gz") {
+            let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: root + "/" + path)))
+            records += try ReferenceDecompressor.jsonLines(ReferenceDecompressor.decompress(bytes, tool: "gzip"))
+        }
+        return records
+    }
 
     /// `sluice loadgen` feeds rsyslog's imtcp with numbered messages; rsyslog forwards them over RELP and
     /// keeps whatever Sluice has not answered. Sluice is killed twice while they stream and restarted on
@@ -84,16 +161,12 @@ struct RELPCrashTests {
         let numberPattern = try NSRegularExpression(pattern: #"seq=0:(\d+)"#)
         func storedNumbers() throws -> [Int] {
             var numbers: [Int] = []
-            let root = directory + "/data"
-            for path in FileManager.default.subpaths(atPath: root) ?? [] where path.hasSuffix(".gz") {
-                let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: root + "/" + path)))
-                for record in try ReferenceDecompressor.jsonLines(ReferenceDecompressor.decompress(bytes, tool: "gzip")) {
-                    let message = record["message"] as? String ?? ""
-                    if let match = numberPattern.firstMatch(in: message, range: NSRange(message.startIndex..., in: message)),
-                        let range = Range(match.range(at: 1), in: message), let number = Int(message[range])
-                    {
-                        numbers.append(number)
-                    }
+            for record in try Self.storedRecords(under: directory + "/data") {
+                let message = record["message"] as? String ?? ""
+                if let match = numberPattern.firstMatch(in: message, range: NSRange(message.startIndex..., in: message)),
+                    let range = Range(match.range(at: 1), in: message), let number = Int(message[range])
+                {
+                    numbers.append(number)
                 }
             }
             return numbers
@@ -124,7 +197,7 @@ struct RELPCrashTests {
         let duplicated = counts.filter { $0.value > 1 }.keys.sorted()
         let recognised = runs.dropFirst().map { $0.child.output.components(separatedBy: "acknowledging a resent message already stored").count - 1 }
         print("""
-            RELPCrashTests: \(Self.messages) messages through rsyslog omrelp, \(Self.kills) SIGKILLs: \
+            RELPTests: \(Self.messages) messages through rsyslog omrelp, \(Self.kills) SIGKILLs: \
             stored \(numbers.count), distinct \(counts.count), missing \(missing.count), duplicated \(duplicated.count); \
             resent messages recognised as stored, per restarted run: \(recognised)
             """)
