@@ -14,6 +14,8 @@ public struct FrameBatch: Sendable {
     public var receivedAt: Int64
     /// The sender, for a stream; nil for datagrams, which may come from many senders.
     public var peer: SocketAddress?
+    /// The subject of the sender's verified TLS client certificate; nil without one.
+    public var peerIdentity: String?
 
     public init(
         frames: [ByteBuffer] = [],

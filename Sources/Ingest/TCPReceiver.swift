@@ -5,18 +5,30 @@ import NIOPosix
 /// Syslog over TCP: one NIO channel per connection, frames split by `SyslogFrameDecoder`, batches
 /// handed to the sink. Each connection has its own task; while the sink is full that task waits, its
 /// NIOAsyncChannel buffer fills, NIO stops reading the socket and TCP flow control slows the sender.
+///
+/// With `configuration.tls` the connections speak TLS (RFC 5425): TLS comes first in each pipeline and
+/// the same decoder splits the plaintext, RFC 5425's octet counting being detected per frame.
 public final class TCPReceiver: Sendable {
     public let configuration: ReceiverConfiguration
     private let sink: any FrameBatchSink
     private let group: any EventLoopGroup
     private let logger: Logger
     private let state = ListenerState()
+    /// Built once here from `configuration.tls`; a failure waits for `verifyTLSSetup` or `run`.
+    private let tls: Result<TLSServer, any Error>?
 
     public init(configuration: ReceiverConfiguration, sink: any FrameBatchSink, group: any EventLoopGroup, logger: Logger) {
         self.configuration = configuration
         self.sink = sink
         self.group = group
         self.logger = logger
+        self.tls = configuration.tls.map { tls in Result { try TLSServer(configuration: tls, logger: logger) } }
+    }
+
+    /// Throws the `TLSSetupError` met reading the TLS files, so a caller can refuse to start before
+    /// anything listens; `run` throws it too.
+    public func verifyTLSSetup() throws {
+        _ = try tls?.get()
     }
 
     /// The port bound, once `run` has bound it.
@@ -27,6 +39,7 @@ public final class TCPReceiver: Sendable {
     public func run(onBound: @Sendable (Int) -> Void = { _ in }) async throws {
         let limit = configuration.messageLengthLimit
         let readAhead = configuration.readAheadBatches
+        let tls = try self.tls?.get()
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -34,6 +47,7 @@ public final class TCPReceiver: Sendable {
             .childChannelOption(.allowRemoteHalfClosure, value: false)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try tls?.addTLSHandlers(to: channel.pipeline.syncOperations)
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SyslogFrameDecoder(limit: limit)))
                     try channel.pipeline.syncOperations.addHandler(StreamFrameBatcher())
                     return try NIOAsyncChannel.frameBatches(wrapping: channel, readAhead: readAhead)
@@ -41,7 +55,7 @@ public final class TCPReceiver: Sendable {
             }
         let port = server.channel.localAddress?.port ?? configuration.port
         state.bound(server.channel, port: port)
-        logger.info("listening syslog socket on \(configuration.host):\(port) with tcp")
+        logger.info("listening syslog socket on \(configuration.host):\(port) with \(tls == nil ? "tcp" : "tls")")
         onBound(port)
 
         try await server.executeThenClose { connections in

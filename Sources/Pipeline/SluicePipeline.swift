@@ -101,7 +101,8 @@ public final class SluicePipeline: Service, Sendable {
                 host: source.bind,
                 port: options.portOverrides[index] ?? source.port,
                 messageLengthLimit: source.messageLengthLimit,
-                receiveBufferSize: source.receiveBufferSize
+                receiveBufferSize: source.receiveBufferSize,
+                tls: source.tls.map(TLSServerConfiguration.init)
             )
             switch source.transport {
             case .udp:
@@ -109,10 +110,14 @@ public final class SluicePipeline: Service, Sendable {
                 receivers.append(.udp(UDPReceiver(
                     configuration: receiverConfiguration, sink: sink, group: eventLoopGroup, logger: logger,
                     onKernelDrops: { kernelDrops.increment(by: $0) })))
-            case .tcp:
-                receivers.append(.tcp(TCPReceiver(configuration: receiverConfiguration, sink: sink, group: eventLoopGroup, logger: logger)))
-            case .tls:
-                throw PipelineError(code: .unsupported, detail: "\(source.location): <transport tls> is not available yet; use udp or tcp")
+            case .tcp, .tls:
+                let receiver = TCPReceiver(configuration: receiverConfiguration, sink: sink, group: eventLoopGroup, logger: logger)
+                do {
+                    try receiver.verifyTLSSetup()
+                } catch {
+                    throw PipelineError(code: .invalidSetting, detail: "\(source.location): <transport tls>: \(error)")
+                }
+                receivers.append(.tcp(receiver))
             }
             let parser = SyslogParser(configuration: .init(
                 format: SyslogFormat(rawValue: source.messageFormat.rawValue) ?? .auto,
@@ -123,6 +128,7 @@ public final class SluicePipeline: Service, Sendable {
                 tag: source.tag,
                 parser: parser,
                 emitUnmatchedLines: source.emitUnmatchedLines,
+                clientSubjectKey: source.clientSubjectKey,
                 route: { configuration.route(tag: $0) }
             ))
         }
