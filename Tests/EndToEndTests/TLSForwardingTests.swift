@@ -88,7 +88,10 @@ struct TLSForwardingTests {
 
         let hostname = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? ""
         for entry in sent {
-            let matching = stored.filter { ($0["message"] as? String) == entry.message }
+            // rsyslog's %msg% keeps the space that followed the tag in the local message, and its
+            // RFC 5424 template adds the one before MSG: "- -  text". Fluentd's parser, like Sluice's,
+            // takes MSG after exactly one space, so the record starts with the second.
+            let matching = stored.filter { ($0["message"] as? String) == " " + entry.message }
             #expect(matching.count == 1, "record for \(entry.tag): \(stored)")
             guard let record = matching.first else { continue }
             #expect(record["host"] as? String == hostname)
