@@ -104,6 +104,39 @@ struct TLSForwardingTests {
         }
     }
 
+    @Test func aCertificateFileThatCannotBeReadStopsSluiceNamingItAndTheSource() async throws {
+        let certificates = try TestCertificates()
+        defer { certificates.remove() }
+        let directory = try PackagePaths.temporaryDirectory("tls-bad-file")
+        let port = try LoopbackPorts.free(1)[0]
+        let missing = directory + "/missing.pem"
+        try """
+            <match **>
+              @type null
+            </match>
+            <source>
+              @type syslog
+              port \(port)
+              bind 127.0.0.1
+              tag app
+              <transport tls>
+                cert_path \(missing)
+                private_key_path \(certificates.server.keyPath)
+              </transport>
+            </source>
+
+            """.write(toFile: directory + "/sluice.conf", atomically: true, encoding: .utf8)
+        let child = try ChildProcess(
+            try PackagePaths.sluiceBinary(), ["run", "-c", directory + "/sluice.conf", "--metrics-address", "off"],
+            directory: directory, logPath: directory + "/sluice.log"
+        )
+        let status = await child.waitForExit(timeout: .seconds(60))
+        if status == nil { child.signal(SIGKILL) }
+        #expect(status == 1, "\(child.output)")
+        #expect(child.output.contains("sluice.conf:4: <transport tls>: unreadable certificate: cannot read the certificate chain file \(missing): No such file or directory"), "\(child.output)")
+        #expect(!child.output.contains("listening syslog socket"))
+    }
+
     private func objects(in directory: String) -> [String] {
         guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
         return enumerator.compactMap { $0 as? String }.filter { $0.hasSuffix(".gz") }.map { directory + "/" + $0 }.sorted()
