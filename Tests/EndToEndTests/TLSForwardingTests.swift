@@ -108,6 +108,7 @@ struct TLSForwardingTests {
         let certificates = try TestCertificates()
         defer { certificates.remove() }
         let directory = try PackagePaths.temporaryDirectory("tls-bad-file")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let port = try LoopbackPorts.free(1)[0]
         let missing = directory + "/missing.pem"
         try """
