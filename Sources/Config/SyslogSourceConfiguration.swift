@@ -8,11 +8,25 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
 
     /// `<transport tls>` settings.
     public struct TLS: Sendable, Hashable {
+        /// `min_version`: the oldest TLS a client may speak. Fluentd's names; `TLSv1_2` is read as `TLS1_2`.
+        public enum Version: String, Sendable, Hashable, CaseIterable {
+            case tls1_1 = "TLS1_1"
+            case tls1_2 = "TLS1_2"
+            case tls1_3 = "TLS1_3"
+        }
+
+        /// `cert_path` (required): PEM, the server certificate then its intermediates.
         public var certificatePath: String
+        /// `private_key_path` (required): PEM.
         public var privateKeyPath: String
+        /// `private_key_passphrase`, for an encrypted key.
         public var privateKeyPassphrase: String?
+        /// `ca_path`: PEM, the authorities client certificates are checked against.
         public var caPath: String?
+        /// `client_cert_auth`; default false. True refuses clients without a certificate signed by `ca_path`.
         public var clientCertificateAuthentication: Bool = false
+        /// `min_version`; default TLS1_2.
+        public var minimumVersion: Version = .tls1_2
     }
 
     /// `@type`: syslog frames, or RELP sessions.
@@ -43,6 +57,10 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
     public var severityKey: String?
     public var facilityKey: String?
     public var priorityKey: String?
+    /// `client_subject_key`: records get the subject of the sender's verified TLS client certificate
+    /// under this key (e.g. `"tls_peer":"CN=host1,O=Example"`), so a host cannot pose as another.
+    /// Needs `<transport tls>` with `client_cert_auth true`.
+    public var clientSubjectKey: String?
     /// `@id`.
     public var id: String?
     public var location: ConfigLocation
@@ -66,6 +84,11 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
         "@type", "@id", "@log_level", "port", "bind", "tag", "protocol_type", "message_format",
         "message_length_limit", "frame_type", "timezone", "emit_unmatched_lines", "source_address_key",
         "source_hostname_key", "severity_key", "facility_key", "priority_key", "receive_buffer_size",
+        "client_subject_key",
+    ]
+
+    static let tlsParameters = [
+        "cert_path", "private_key_path", "private_key_passphrase", "ca_path", "client_cert_auth", "min_version",
     ]
 
     /// Reads a `<source>` whose `@type` is syslog; nil when it has problems (already logged).
@@ -99,6 +122,9 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
         severityKey = reader.string("severity_key")
         facilityKey = reader.string("facility_key")
         priorityKey = reader.string("priority_key")
+        if let parameter = reader.parameter("client_subject_key") {
+            if parameter.value.isEmpty { reader.badValue(parameter, expected: "a record key") } else { clientSubjectKey = parameter.value }
+        }
 
         if let section = reader.section("transport") {
             readTransport(section, protocolType: protocolType, log: log)
@@ -117,6 +143,13 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
                 messageFormat = value
             }
         }
+        if let parameter = reader.parameter("client_subject_key"), tls?.clientCertificateAuthentication != true {
+            // Without verified client certificates there is no subject to vouch for the sender.
+            log.error(
+                .conflictingSettings, at: parameter.location, word: parameter.name,
+                "'client_subject_key' needs <transport tls> with 'client_cert_auth true': only a verified client certificate names the sender"
+            )
+        }
         if kind == .relp, transport == .udp {
             let location = element.elements.first { $0.name == "transport" }?.location
                 ?? reader.parameter("protocol_type")?.location ?? element.location
@@ -126,7 +159,7 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
     }
 
     private mutating func readTransport(_ section: ConfigElement, protocolType: Transport?, log: ProblemLog) {
-        let tlsParameters = ["cert_path", "private_key_path", "private_key_passphrase", "ca_path", "client_cert_auth"]
+        let tlsParameters = Self.tlsParameters
         let reader = SectionReader(section, known: tlsParameters, log: log)
         let argument = section.argument.isEmpty ? "udp" : section.argument
         guard let value = Transport(rawValue: argument) else {
@@ -150,6 +183,18 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
             tls.privateKeyPassphrase = reader.string("private_key_passphrase")
             tls.caPath = reader.string("ca_path")
             if let auth = reader.bool("client_cert_auth") { tls.clientCertificateAuthentication = auth }
+            if tls.clientCertificateAuthentication, tls.caPath == nil, let parameter = reader.parameter("client_cert_auth") {
+                log.error(
+                    .missingParameter, at: parameter.location, word: parameter.name,
+                    "'client_cert_auth true' needs 'ca_path' in <transport tls>: the CA file client certificates are checked against"
+                )
+            }
+            let versions = TLS.Version.allCases.map(\.rawValue)
+            if let version = reader.read("min_version", expected: "one of " + versions.joined(separator: ", "), {
+                TLS.Version(rawValue: $0.hasPrefix("TLSv") ? "TLS" + $0.dropFirst(4) : $0)
+            }) {
+                tls.minimumVersion = version
+            }
             self.tls = tls
         } else if let first = section.parameters.first(where: { tlsParameters.contains($0.name) }) {
             log.error(

@@ -20,6 +20,8 @@ public struct FrameBatch: Sendable {
     /// each message, kept in the buffer beside the records.
     public var sender: String?
     public var digests: [UInt64] = []
+    /// The subject of the sender's verified TLS client certificate; nil without one.
+    public var peerIdentity: String?
 
     public init(
         frames: [ByteBuffer] = [],

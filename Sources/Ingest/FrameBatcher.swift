@@ -11,6 +11,8 @@ final class StreamFrameBatcher: ChannelInboundHandler {
     static let maximumFrames = 1024
 
     private var batch = FrameBatch()
+    /// Set from the TLS handshake, before the connection's first frame.
+    private var peerIdentity: String?
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
@@ -32,10 +34,16 @@ final class StreamFrameBatcher: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let identity = event as? TLSPeerIdentity { peerIdentity = identity.subject }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     private func flush(context: ChannelHandlerContext) {
         guard !batch.frames.isEmpty else { return }
         batch.receivedAt = WallClock.nanoseconds()
         batch.peer = context.channel.remoteAddress
+        batch.peerIdentity = peerIdentity
         context.fireChannelRead(wrapInboundOut(batch))
         batch = FrameBatch()
         batch.frames.reserveCapacity(64)

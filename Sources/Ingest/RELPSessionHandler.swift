@@ -66,6 +66,8 @@ final class RELPSessionHandler: ChannelDuplexHandler {
     private var resend: ResendMatch?
     private var readHeldBack = false
     private var stopping = false
+    /// The subject of the sender's verified TLS client certificate (RELP over TLS).
+    private var peerIdentity: String?
 
     init(configuration: RELPConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -125,9 +127,14 @@ final class RELPSessionHandler: ChannelDuplexHandler {
         context.fireChannelInactive()
     }
 
-    /// The receiver stops: read no more (the sender keeps what it has not sent), answer what is pending,
-    /// then tell the sender with `serverclose` and close.
+    /// A verified TLS client certificate: its subject goes with every batch. The receiver stops: read no
+    /// more (the sender keeps what it has not sent), answer what is pending, then tell the sender with
+    /// `serverclose` and close.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let identity = event as? TLSPeerIdentity {
+            peerIdentity = identity.subject
+            return context.fireUserInboundEventTriggered(event)
+        }
         guard event is ReceiverStopping else { return context.fireUserInboundEventTriggered(event) }
         stopping = true
         handOn(context: context)
@@ -219,6 +226,7 @@ final class RELPSessionHandler: ChannelDuplexHandler {
             eventLoop.execute { handler.value.acknowledged(id, stored: stored) }
         }
         outgoing.sender = sender
+        outgoing.peerIdentity = peerIdentity
         outgoing.receivedAt = WallClock.nanoseconds()
         outgoing.peer = context.channel.remoteAddress
         context.fireChannelRead(wrapInboundOut(outgoing))

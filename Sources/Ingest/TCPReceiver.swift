@@ -20,6 +20,9 @@ public enum StreamProtocol: Sendable {
 /// Syslog over TCP: one NIO channel per connection, frames split by `SyslogFrameDecoder` (or RELP
 /// sessions, `RELPSessionHandler`), batches handed to the sink. Each connection has its own task; while the sink is full that task waits, its
 /// NIOAsyncChannel buffer fills, NIO stops reading the socket and TCP flow control slows the sender.
+///
+/// With `configuration.tls` the connections speak TLS (RFC 5425): TLS comes first in each pipeline and
+/// the same decoder splits the plaintext, RFC 5425's octet counting being detected per frame.
 public final class TCPReceiver: Sendable {
     public let configuration: ReceiverConfiguration
     private let sink: any FrameBatchSink
@@ -27,6 +30,8 @@ public final class TCPReceiver: Sendable {
     private let logger: Logger
     private let state = ListenerState()
     private let streamProtocol: StreamProtocol
+    /// Built once here from `configuration.tls`; a failure waits for `verifyTLSSetup` or `run`.
+    private let tls: Result<TLSServer, any Error>?
 
     public init(
         configuration: ReceiverConfiguration, protocol streamProtocol: StreamProtocol = .syslog, sink: any FrameBatchSink,
@@ -37,6 +42,13 @@ public final class TCPReceiver: Sendable {
         self.sink = sink
         self.group = group
         self.logger = logger
+        self.tls = configuration.tls.map { tls in Result { try TLSServer(configuration: tls, logger: logger) } }
+    }
+
+    /// Throws the `TLSSetupError` met reading the TLS files, so a caller can refuse to start before
+    /// anything listens; `run` throws it too.
+    public func verifyTLSSetup() throws {
+        _ = try tls?.get()
     }
 
     /// The port bound, once `run` has bound it.
@@ -49,6 +61,7 @@ public final class TCPReceiver: Sendable {
         let readAhead = configuration.readAheadBatches
         let streamProtocol = self.streamProtocol
         let logger = self.logger
+        let tls = try self.tls?.get()
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -57,6 +70,7 @@ public final class TCPReceiver: Sendable {
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handlers = channel.pipeline.syncOperations
+                    try tls?.addTLSHandlers(to: handlers)
                     switch streamProtocol {
                     case .syslog:
                         try handlers.addHandler(ByteToMessageHandler(SyslogFrameDecoder(limit: limit)))
@@ -70,7 +84,7 @@ public final class TCPReceiver: Sendable {
             }
         let port = server.channel.localAddress?.port ?? configuration.port
         state.bound(server.channel, port: port)
-        logger.info("listening syslog socket on \(configuration.host):\(port) with \(streamProtocol.name)")
+        logger.info("listening syslog socket on \(configuration.host):\(port) with \(streamProtocol.name)\(tls == nil ? "" : " over tls")")
         onBound(port)
 
         try await server.executeThenClose { connections in

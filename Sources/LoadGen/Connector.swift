@@ -1,5 +1,7 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
+import NIOTLS
 
 /// Opens one connection of the configured transport with a `LoadWriter` at the end of its pipeline.
 /// TLS goes here as a `NIOSSLClientHandler` before the writer; RELP as a session handler that opens the
@@ -7,7 +9,7 @@ import NIOPosix
 enum Connector {
     static func connect(
         configuration: LoadGenerator.Configuration, connection: Int, quota: Int?, counters: ConnectionCounters,
-        group: any EventLoopGroup
+        group: any EventLoopGroup, tlsContext: NIOSSLContext? = nil
     ) async throws -> any Channel {
         let waterMark = ChannelOptions.Types.WriteBufferWaterMark(
             low: configuration.maximumQueuedBytes / 2, high: configuration.maximumQueuedBytes
@@ -20,6 +22,39 @@ enum Connector {
             }
         }
         switch configuration.transport {
+        case .tls:
+            guard let tlsContext else { preconditionFailure("a TLS run makes its context before connecting") }
+            // SNI takes a name, never an address; for an address the certificate is checked against it.
+            let serverName = (try? SocketAddress(ipAddress: configuration.host, port: 0)) == nil ? configuration.host : nil
+            // The writer starts once the handshake is done: before, NIOSSL would take every write into
+            // its own buffer while the channel stays writable, and a refused handshake is a failed
+            // connection rather than messages counted as sent.
+            let handshake = group.next().makePromise(of: Void.self)
+            do {
+                let channel = try await ClientBootstrap(group: group)
+                    .connectTimeout(configuration.connectTimeout)
+                    .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .channelOption(.writeBufferWaterMark, value: waterMark)
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            let pipeline = channel.pipeline.syncOperations
+                            try pipeline.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: serverName))
+                            try pipeline.addHandler(HandshakeWaiter(done: handshake))
+                        }.flatMap { initializer(channel) }
+                    }
+                    .connect(host: configuration.host, port: configuration.port)
+                    .get()
+                do {
+                    try await handshake.futureResult.get()
+                } catch {
+                    channel.close(promise: nil)
+                    throw error
+                }
+                return channel
+            } catch {
+                handshake.fail(error)
+                throw error
+            }
         case .tcp:
             return try await ClientBootstrap(group: group)
                 .connectTimeout(configuration.connectTimeout)
@@ -35,5 +70,35 @@ enum Connector {
                 .connect(host: configuration.host, port: configuration.port)
                 .get()
         }
+    }
+}
+
+/// Completes `done` when the TLS handshake completes, or fails it with the error or close that ends it.
+private final class HandshakeWaiter: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    struct ClosedDuringHandshake: Error, CustomStringConvertible {
+        var description: String { "the receiver closed the connection during the TLS handshake" }
+    }
+
+    private let done: EventLoopPromise<Void>
+
+    init(done: EventLoopPromise<Void>) {
+        self.done = done
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event { done.succeed() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        done.fail(error)
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        done.fail(ClosedDuringHandshake())
+        context.fireChannelInactive()
     }
 }

@@ -9,6 +9,8 @@ extension LoadGenerator {
         public var port: Int = 5140
         /// Default TCP: the transport on which loss, duplicates and order can all be checked.
         public var transport: Transport = .tcp
+        /// Trust and client certificate for `transport` tls. Default: the system's CAs, no certificate.
+        public var tls = TLSOptions()
         /// How messages are delimited on a stream transport; ignored for UDP (one datagram, one message).
         /// Default LF, as rsyslog's `omfwd` sends.
         public var framing: Framing = .lf
@@ -93,11 +95,13 @@ extension LoadGenerator {
         public static let largestStreamMessage = 1 << 20
     }
 
-    /// The wire under the syslog frames. TLS and RELP are to come: each adds a case, its channel set-up
-    /// in `Connector` and, for RELP, an acknowledgement count in `ConnectionCounters`.
+    /// The wire under the syslog frames. RELP is to come: a case, its channel set-up in `Connector` and
+    /// an acknowledgement count in `ConnectionCounters`.
     public enum Transport: String, Sendable, CaseIterable, CustomStringConvertible {
         case udp
         case tcp
+        /// TCP with TLS (RFC 5425), set up by `tls`.
+        case tls
         public var description: String { rawValue }
     }
 

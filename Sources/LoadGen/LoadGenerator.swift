@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOSSL
 import Synchronization
 
 /// A syslog load generator: opens `connections` connections, sends numbered messages on each as fast as
@@ -14,10 +15,13 @@ public final class LoadGenerator: Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let channels = Mutex<[any Channel]?>([])
+    private let tlsContext: NIOSSLContext?
 
-    /// Validates the configuration; throws `LoadGenError` naming the wrong option.
+    /// Validates the configuration and, for TLS, reads its files; throws `LoadGenError` naming the wrong
+    /// option.
     public init(configuration: Configuration, group: any EventLoopGroup, logger: Logger) throws {
         try configuration.validate()
+        self.tlsContext = configuration.transport == .tls ? try Self.makeTLSContext(configuration.tls) : nil
         self.configuration = configuration
         self.group = group
         self.logger = logger
@@ -98,6 +102,7 @@ public final class LoadGenerator: Sendable {
     private func connectAll(counters: [ConnectionCounters]) async throws -> [any Channel] {
         let configuration = configuration
         let group = group
+        let tlsContext = tlsContext
         let results = await withTaskGroup(of: (Int, Result<any Channel, any Error>).self) { tasks in
             for index in counters.indices {
                 let quota = configuration.bound.count.map {
@@ -107,7 +112,8 @@ public final class LoadGenerator: Sendable {
                 tasks.addTask {
                     do {
                         let channel = try await Connector.connect(
-                            configuration: configuration, connection: index, quota: quota, counters: counter, group: group
+                            configuration: configuration, connection: index, quota: quota, counters: counter, group: group,
+                            tlsContext: tlsContext
                         )
                         return (index, .success(channel))
                     } catch {

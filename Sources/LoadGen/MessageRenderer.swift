@@ -34,7 +34,7 @@ struct MessageRenderer {
         self.configuration = configuration
         switch configuration.transport {
         case .udp: framing = .none
-        case .tcp: framing = configuration.framing == .lf ? .lf : .octetCounted
+        case .tcp, .tls: framing = configuration.framing == .lf ? .lf : .octetCounted
         }
         connectionText = Array("\(connection):".utf8)
         corpus = configuration.corpus

@@ -44,6 +44,7 @@ struct ParserWorker: Sendable {
             let routing = sources[item.source]
             let batch = item.batch
             let now = batch.receivedAt / 1_000_000_000
+            let subjectField = routing.subjectField(batch.peerIdentity)
             var unmatchedCount = 0
             var unroutedCount = 0
             for frame in batch.frames {
@@ -62,7 +63,7 @@ struct ParserWorker: Sendable {
                             timeSlice: partitioning.spool.timeSlice(of: time)
                         )
                         encoded[route].parts[key, default: EncodedBatch.Part()].append(time: time) { lines in
-                            JSONRecordEncoder.appendRecord(message, frame: bytes, to: &lines)
+                            JSONRecordEncoder.appendRecord(message, frame: bytes, extraField: subjectField, to: &lines)
                         }
                     } catch {
                         unmatchedCount += 1
@@ -78,6 +79,10 @@ struct ParserWorker: Sendable {
                         encoded[route].parts[key, default: EncodedBatch.Part()].append(time: now) { lines in
                             lines.append(contentsOf: Self.unmatchedKey)
                             JSONRecordEncoder.appendJSONString(bytes, to: &lines)
+                            if let subjectField {
+                                lines.append(UInt8(ascii: ","))
+                                lines.append(contentsOf: subjectField)
+                            }
                             lines.append(contentsOf: "}\n".utf8)
                         }
                     }

@@ -118,22 +118,25 @@ public final class SluicePipeline: Service, Sendable {
                 host: source.bind,
                 port: options.portOverrides[index] ?? source.port,
                 messageLengthLimit: source.messageLengthLimit,
-                receiveBufferSize: source.receiveBufferSize
+                receiveBufferSize: source.receiveBufferSize,
+                tls: source.tls.map(TLSServerConfiguration.init)
             )
             switch source.transport {
             case _ where source.kind == .relp:
                 let relp = RELPConfiguration(name: name, resendFilter: resendFilter)
-                receivers.append(.tcp(TCPReceiver(
-                    configuration: receiverConfiguration, protocol: .relp(relp), sink: sink, group: eventLoopGroup, logger: logger)))
+                let receiver = TCPReceiver(
+                    configuration: receiverConfiguration, protocol: .relp(relp), sink: sink, group: eventLoopGroup, logger: logger)
+                try Self.verifyTLS(of: receiver, source: source)
+                receivers.append(.tcp(receiver))
             case .udp:
                 let kernelDrops = Counter(label: MetricName.udpKernelDrops, dimensions: [("source", "\(receiverConfiguration.port)")])
                 receivers.append(.udp(UDPReceiver(
                     configuration: receiverConfiguration, sink: sink, group: eventLoopGroup, logger: logger,
                     onKernelDrops: { kernelDrops.increment(by: $0) })))
-            case .tcp:
-                receivers.append(.tcp(TCPReceiver(configuration: receiverConfiguration, sink: sink, group: eventLoopGroup, logger: logger)))
-            case .tls:
-                throw PipelineError(code: .unsupported, detail: "\(source.location): <transport tls> is not available yet; use udp or tcp")
+            case .tcp, .tls:
+                let receiver = TCPReceiver(configuration: receiverConfiguration, sink: sink, group: eventLoopGroup, logger: logger)
+                try Self.verifyTLS(of: receiver, source: source)
+                receivers.append(.tcp(receiver))
             }
             let parser = SyslogParser(configuration: .init(
                 format: SyslogFormat(rawValue: source.messageFormat.rawValue) ?? .auto,
@@ -144,11 +147,21 @@ public final class SluicePipeline: Service, Sendable {
                 tag: source.tag,
                 parser: parser,
                 emitUnmatchedLines: source.emitUnmatchedLines,
+                clientSubjectKey: source.clientSubjectKey,
                 route: { configuration.route(tag: $0) }
             ))
         }
         self.receivers = receivers
         self.sourceRouting = routing
+    }
+
+    /// A certificate or key that cannot be used is an error naming the source's line, at start.
+    private static func verifyTLS(of receiver: TCPReceiver, source: SyslogSourceConfiguration) throws {
+        do {
+            try receiver.verifyTLSSetup()
+        } catch {
+            throw PipelineError(code: .invalidSetting, detail: "\(source.location): <transport tls>: \(error)")
+        }
     }
 
     /// The ports the receivers are bound to, in source order (nil until bound).

@@ -1,3 +1,4 @@
+import Codec
 import SyslogProtocol
 
 /// Everything a parser worker needs to turn one source's frames into routed records, computed once:
@@ -11,12 +12,18 @@ struct SourceRouting: Sendable {
     let routes: [Int?]
     /// `<tag>.unmatched` and its output, when the source emits unparsable lines.
     let unmatched: (tag: String, route: Int?)?
+    /// `client_subject_key`: the key records carry the sender's TLS certificate subject under.
+    let clientSubjectKey: String?
 
     static let facilityCount = 24
     static let severityCount = 8
 
-    init(name: String, tag: String, parser: SyslogParser, emitUnmatchedLines: Bool, route: (String) -> Int?) {
+    init(
+        name: String, tag: String, parser: SyslogParser, emitUnmatchedLines: Bool, clientSubjectKey: String? = nil,
+        route: (String) -> Int?
+    ) {
         self.name = name
+        self.clientSubjectKey = clientSubjectKey
         self.parser = parser
         var tags: [String] = []
         var routes: [Int?] = []
@@ -37,6 +44,13 @@ struct SourceRouting: Sendable {
         } else {
             unmatched = nil
         }
+    }
+
+    /// The encoded `"key":"subject"` field for a batch's records, once per batch; nil when the source
+    /// adds none or the sender presented no verified certificate.
+    func subjectField(_ peerIdentity: String?) -> [UInt8]? {
+        guard let clientSubjectKey, let peerIdentity else { return nil }
+        return JSONRecordEncoder.field(key: clientSubjectKey, value: peerIdentity)
     }
 
     static func slot(_ message: SyslogMessage) -> Int {

@@ -15,7 +15,7 @@ import Darwin
 struct LoadGenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loadgen",
-        abstract: "Send numbered syslog messages to a receiver over UDP or TCP, at a set rate or as fast as it takes them.",
+        abstract: "Send numbered syslog messages to a receiver over UDP, TCP or TLS, at a set rate or as fast as it takes them.",
         discussion: """
             Each generated message carries seq=<connection>:<number> after its header (connections from 0, \
             messages of each connection from 0, decimal), then a space and filler up to --size bytes:
@@ -34,11 +34,23 @@ struct LoadGenCommand: AsyncParsableCommand {
     @Option(help: "The receiver's port.")
     var port: Int = 5140
 
-    @Option(help: "udp or tcp.")
+    @Option(help: "udp, tcp or tls (RFC 5425; use --framing octet-counted as RFC 5425 frames).")
     var transport: String = "tcp"
 
-    @Option(help: "TCP framing: lf or octet-counted.")
+    @Option(help: "TCP and TLS framing: lf or octet-counted.")
     var framing: String = "lf"
+
+    @Option(help: "TLS: PEM file of the CAs that signed the receiver's certificate (default: the system's).")
+    var caFile: String?
+
+    @Option(help: "TLS: PEM client certificate to present, for a receiver with client_cert_auth.")
+    var certFile: String?
+
+    @Option(help: "TLS: the client certificate's PEM private key.")
+    var keyFile: String?
+
+    @Flag(help: "TLS: do not verify the receiver's certificate (load tests against a test certificate).")
+    var insecure = false
 
     @Option(help: "rfc3164 or rfc5424.")
     var format: String = "rfc3164"
@@ -122,9 +134,14 @@ struct LoadGenCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         guard let transport = LoadGenerator.Transport(rawValue: transport) else {
-            throw ValidationError("unknown --transport '\(transport)': use udp or tcp (TLS and RELP are not supported yet)")
+            throw ValidationError("unknown --transport '\(transport)': use udp, tcp or tls (RELP is not supported yet)")
         }
         configuration.transport = transport
+        if transport == .tls {
+            configuration.tls = LoadGenerator.TLSOptions(caFile: caFile, certificateFile: certFile, keyFile: keyFile, insecure: insecure)
+        } else if caFile != nil || certFile != nil || keyFile != nil || insecure {
+            throw ValidationError("--ca-file, --cert-file, --key-file and --insecure apply to --transport tls only")
+        }
         guard let framing = LoadGenerator.Framing(rawValue: framing) else {
             throw ValidationError("unknown --framing '\(framing)': use lf or octet-counted")
         }

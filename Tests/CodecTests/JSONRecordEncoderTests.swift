@@ -39,6 +39,24 @@ import Testing
         #expect(line == #"{"host":"mymachine.example.com","ident":"evntslog","pid":"-","msgid":"ID47","extradata":"[exampleSDID@32473 iut=\"3\"]","message":"BOM'An application event'"}"# + "\n")
     }
 
+    @Test("an extra field (client_subject_key) ends the record, escaped, also when it is the only field")
+    func extraFieldEndsTheRecord() throws {
+        let field = JSONRecordEncoder.field(key: "tls_peer", value: #"CN=host\1,O="Ex" ✓"#)
+        #expect(String(decoding: field, as: UTF8.self) == #""tls_peer":"CN=host\\1,O=\"Ex\" ✓""#)
+        let frame = Array("<13>Aug 10 12:00:00 host app: text".utf8)
+        let message = try SyslogParser().parse(frame, now: 1_781_524_800)
+        var out: [UInt8] = []
+        frame.withUnsafeBytes { JSONRecordEncoder.appendRecord(message, frame: $0, extraField: field, to: &out) }
+        #expect(String(decoding: out, as: UTF8.self) == #"{"host":"host","ident":"app","message":"text","tls_peer":"CN=host\\1,O=\"Ex\" ✓"}"# + "\n")
+        let object = try JSONSerialization.jsonObject(with: Data(out.dropLast())) as? [String: String]
+        #expect(object?["tls_peer"] == #"CN=host\1,O="Ex" ✓"#)
+
+        out = []
+        let empty = SyslogMessage(format: .rfc3164, facility: .user, severity: .info)
+        [UInt8]().withUnsafeBytes { JSONRecordEncoder.appendRecord(empty, frame: $0, extraField: field, to: &out) }
+        #expect(out == Array("{".utf8) + field + Array("}\n".utf8))
+    }
+
     @Test func absentKeysAreLeftOut() throws {
         #expect(try record("<13>Aug 10 12:00:00 127.0.0.1 value1,value2") == #"{"host":"127.0.0.1","message":"value1,value2"}"# + "\n")
         #expect(try record("<13>1 - - - - - -") == #"{"host":"-","ident":"-","pid":"-","msgid":"-","extradata":"-"}"# + "\n")

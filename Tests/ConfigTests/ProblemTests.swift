@@ -160,6 +160,36 @@ import Testing
             line: 4, word: "quic"
         ),
         Case(
+            name: "client_cert_auth without ca_path",
+            text: source + "  <transport tls>\n    cert_path c.pem\n    private_key_path k.pem\n    client_cert_auth true\n"
+                + "  </transport>\n</source>\n" + Support.nullMatch,
+            code: .missingParameter, line: 7, word: "client_cert_auth",
+            message: "test.conf:7: 'client_cert_auth true' needs 'ca_path' in <transport tls>: the CA file client certificates are checked against"
+        ),
+        Case(
+            name: "client_subject_key without client_cert_auth",
+            text: source + "  client_subject_key tls_peer\n  <transport tls>\n    cert_path c.pem\n    private_key_path k.pem\n"
+                + "    ca_path ca.pem\n  </transport>\n</source>\n" + Support.nullMatch,
+            code: .conflictingSettings, line: 4, word: "client_subject_key"
+        ),
+        Case(
+            name: "client_subject_key over plain tcp",
+            text: source + "  client_subject_key tls_peer\n  <transport tcp>\n  </transport>\n</source>\n" + Support.nullMatch,
+            code: .conflictingSettings, line: 4, word: "client_subject_key"
+        ),
+        Case(
+            name: "bad min_version",
+            text: source + "  <transport tls>\n    cert_path c.pem\n    private_key_path k.pem\n    min_version SSL3\n"
+                + "  </transport>\n</source>\n" + Support.nullMatch,
+            code: .badValue, line: 7, word: "SSL3",
+            message: "test.conf:7: bad value 'SSL3' for 'min_version' in <transport>: expected one of TLS1_1, TLS1_2, TLS1_3"
+        ),
+        Case(
+            name: "min_version outside <transport tls>",
+            text: source + "  <transport tcp>\n    min_version TLS1_2\n  </transport>\n</source>\n" + Support.nullMatch,
+            code: .unknownParameter, line: 5, word: "min_version"
+        ),
+        Case(
             name: "bad timezone",
             text: source + "  timezone Mars/Olympus\n</source>\n" + Support.nullMatch, code: .badValue, line: 4,
             word: "Mars/Olympus"

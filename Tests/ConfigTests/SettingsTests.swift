@@ -61,10 +61,14 @@ import Testing
               severity_key severity
               facility_key facility
               priority_key priority
+              client_subject_key tls_peer
               <transport tls>
                 cert_path /etc/sluice/cert.pem
                 private_key_path /etc/sluice/key.pem
+                private_key_passphrase secret
+                ca_path /etc/sluice/ca.pem
                 client_cert_auth yes
+                min_version TLS1_3
               </transport>
             </source>
             """ + "\n" + Support.nullMatch
@@ -87,6 +91,35 @@ import Testing
         #expect(source.transport == .tls)
         #expect(source.tls?.certificatePath == "/etc/sluice/cert.pem")
         #expect(source.tls?.clientCertificateAuthentication == true)
+        #expect(source.tls?.privateKeyPath == "/etc/sluice/key.pem")
+        #expect(source.tls?.privateKeyPassphrase == "secret")
+        #expect(source.tls?.caPath == "/etc/sluice/ca.pem")
+        #expect(source.tls?.minimumVersion == .tls1_3)
+        #expect(source.clientSubjectKey == "tls_peer")
+    }
+
+    @Test("<transport tls> defaults: TLS 1.2 at least, no client certificates, no subject key")
+    func tlsDefaults() throws {
+        let configuration = try Support.parse(
+            "<source>\n  @type syslog\n  tag t\n  <transport tls>\n    cert_path c.pem\n    private_key_path k.pem\n  </transport>\n</source>\n"
+                + Support.nullMatch
+        )
+        let source = try #require(configuration.sources.first)
+        #expect(source.tls == SyslogSourceConfiguration.TLS(certificatePath: "c.pem", privateKeyPath: "k.pem"))
+        #expect(source.tls?.minimumVersion == .tls1_2)
+        #expect(source.clientSubjectKey == nil)
+    }
+
+    @Test("min_version takes Fluentd's spellings", arguments: [
+        ("TLS1_1", SyslogSourceConfiguration.TLS.Version.tls1_1), ("TLS1_2", .tls1_2), ("TLS1_3", .tls1_3),
+        ("TLSv1_1", .tls1_1), ("TLSv1_2", .tls1_2), ("TLSv1_3", .tls1_3),
+    ])
+    func tlsMinimumVersion(value: String, version: SyslogSourceConfiguration.TLS.Version) throws {
+        let configuration = try Support.parse(
+            "<source>\n  @type syslog\n  tag t\n  <transport tls>\n    cert_path c.pem\n    private_key_path k.pem\n"
+                + "    min_version \(value)\n  </transport>\n</source>\n" + Support.nullMatch
+        )
+        #expect(configuration.sources.first?.tls?.minimumVersion == version)
     }
 
     @Test(arguments: [

@@ -112,7 +112,7 @@ func startUDP(
     return (receiver, Running(port: port.0, task: port.1, stop: { receiver.stop() }))
 }
 
-private func boundPort(
+func boundPort(
     _ run: @escaping @Sendable (@escaping @Sendable (Int) -> Void) async throws -> Void
 ) async throws -> (Int, Task<Void, any Error>) {
     let port = Mutex<Int?>(nil)

@@ -17,10 +17,14 @@ struct ParserWorkerTests {
         let outputs: [BoundedQueue<EncodedBatch>]
         let worker: ParserWorker
 
-        init(routes: [String: Int], outputCount: Int, byTag: Bool = true, emitUnmatched: Bool = false) {
+        init(
+            routes: [String: Int], outputCount: Int, byTag: Bool = true, emitUnmatched: Bool = false,
+            clientSubjectKey: String? = nil
+        ) {
             outputs = (0..<outputCount).map { _ in BoundedQueue<EncodedBatch>(.watermark(low: 1, high: 64)) }
             let routing = SourceRouting(
                 name: "test", tag: "system", parser: SyslogParser(), emitUnmatchedLines: emitUnmatched,
+                clientSubjectKey: clientSubjectKey,
                 route: { tag in routes.first { tag.hasPrefix($0.key) }?.value }
             )
             worker = ParserWorker(
@@ -32,8 +36,11 @@ struct ParserWorkerTests {
         }
 
         /// Runs the worker over `frames` and returns what each output received.
-        func run(_ frames: [String], receivedAt: Int64 = 1_795_740_000 * 1_000_000_000) async -> [[EncodedBatch]] {
-            let batch = FrameBatch(frames: frames.map { ByteBuffer(string: $0) }, receivedAt: receivedAt)
+        func run(
+            _ frames: [String], receivedAt: Int64 = 1_795_740_000 * 1_000_000_000, peerIdentity: String? = nil
+        ) async -> [[EncodedBatch]] {
+            var batch = FrameBatch(frames: frames.map { ByteBuffer(string: $0) }, receivedAt: receivedAt)
+            batch.peerIdentity = peerIdentity
             try? await input.send(SourceBatch(source: 0, batch: batch))
             input.finish()
             await worker.run()
@@ -110,6 +117,23 @@ struct ParserWorkerTests {
         #expect(records.count == 1)
         #expect(records.first?["unmatched_line"] as? String == "not syslog \"at\" all")
         #expect(batch.recordCount == 2)
+    }
+
+    @Test("client_subject_key: every record of a batch, unmatched lines too, carries the sender's certificate subject")
+    func clientSubjectKey() async throws {
+        let harness = Harness(routes: ["system.": 0], outputCount: 1, emitUnmatched: true, clientSubjectKey: "tls_peer")
+        let received = await harness.run(
+            ["<13>Nov 27 00:10:00 host1 app: one", "<13>1 2026-11-27T00:10:00Z other app - - - two", "junk"],
+            peerIdentity: "CN=host1,O=Example"
+        )
+        let batch = try #require(received[0].first)
+        let records = try batch.parts.values.flatMap { try Self.lines($0) }
+        #expect(records.count == 3)
+        #expect(records.allSatisfy { $0["tls_peer"] as? String == "CN=host1,O=Example" })
+
+        let anonymous = Harness(routes: ["system.": 0], outputCount: 1, clientSubjectKey: "tls_peer")
+        let plain = try #require(await anonymous.run(["<13>Nov 27 00:10:00 host1 app: one"]).first?.first)
+        #expect(try plain.parts.values.flatMap { try Self.lines($0) }.allSatisfy { $0["tls_peer"] == nil })
     }
 
     @Test func unparsableLinesAreCountedNotStoredByDefault() async throws {

@@ -9,7 +9,9 @@ public final class PrivateRsyslog: Sendable {
     private let child: ChildProcess
 
     /// Starts rsyslogd with `forwarding` (rsyslog configuration lines) after a private input socket.
-    public init(forwarding: String) async throws {
+    /// `global` lines go before the input: settings rsyslog takes only there, such as
+    /// `global(DefaultNetstreamDriver="gtls" ...)` for forwarding over TLS.
+    public init(global: String = "", forwarding: String) async throws {
         guard let rsyslogd = ChildProcess.find("rsyslogd") else {
             throw TestFailure("rsyslogd is not installed: apt-get install rsyslog")
         }
@@ -17,6 +19,7 @@ public final class PrivateRsyslog: Sendable {
         socketPath = directory + "/log.sock"
         let configuration = """
             global(workDirectory="\(directory)")
+            \(global)
             module(load="imuxsock" SysSock.Use="off")
             input(type="imuxsock" Socket="\(socketPath)" CreatePath="on")
             \(forwarding)
