@@ -16,6 +16,8 @@ public struct ReceiverConfiguration: Sendable {
     /// UDP: the socket's receive buffer, where a burst waits while the pipeline is busy. Asked past
     /// `net.core.rmem_max` when the process may (CAP_NET_ADMIN), else capped there by the kernel.
     public var receiveBufferSize: Int
+    /// Streams: how many connections are served at once and how long one may stay silent.
+    public var connectionLimits: ConnectionLimits
 
     public init(
         host: String = "0.0.0.0",
@@ -23,8 +25,10 @@ public struct ReceiverConfiguration: Sendable {
         messageLengthLimit: Int = 8192,
         readAheadBatches: Int = 4,
         drainTimeout: TimeAmount = .seconds(2),
-        receiveBufferSize: Int = 8 << 20
+        receiveBufferSize: Int = 8 << 20,
+        connectionLimits: ConnectionLimits = .init()
     ) {
+        self.connectionLimits = connectionLimits
         self.receiveBufferSize = receiveBufferSize
         self.host = host
         self.port = port

@@ -11,8 +11,13 @@ public final class TCPReceiver: Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let state = ListenerState()
+    private let connectionEvents: ConnectionEvents
 
-    public init(configuration: ReceiverConfiguration, sink: any FrameBatchSink, group: any EventLoopGroup, logger: Logger) {
+    public init(
+        configuration: ReceiverConfiguration, sink: any FrameBatchSink, group: any EventLoopGroup, logger: Logger,
+        connectionEvents: ConnectionEvents = .init()
+    ) {
+        self.connectionEvents = connectionEvents
         self.configuration = configuration
         self.sink = sink
         self.group = group
@@ -27,13 +32,21 @@ public final class TCPReceiver: Sendable {
     public func run(onBound: @Sendable (Int) -> Void = { _ in }) async throws {
         let limit = configuration.messageLengthLimit
         let readAhead = configuration.readAheadBatches
+        let idleTimeout = configuration.connectionLimits.idleTimeout
+        let (events, logger) = (connectionEvents, logger)
+        let gate = ConnectionGate(
+            limit: configuration.connectionLimits.maxConnections, events: events,
+            listener: "tcp \(configuration.host):\(configuration.port)", logger: logger
+        )
         let server = try await ServerBootstrap(group: group)
+            .limitingConnections(gate)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: false)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addIdleTimeout(idleTimeout, events: events, logger: logger)
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SyslogFrameDecoder(limit: limit)))
                     try channel.pipeline.syncOperations.addHandler(StreamFrameBatcher())
                     return try NIOAsyncChannel.frameBatches(wrapping: channel, readAhead: readAhead)

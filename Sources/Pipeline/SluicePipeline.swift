@@ -101,8 +101,13 @@ public final class SluicePipeline: Service, Sendable {
                 host: source.bind,
                 port: options.portOverrides[index] ?? source.port,
                 messageLengthLimit: source.messageLengthLimit,
-                receiveBufferSize: source.receiveBufferSize
+                receiveBufferSize: source.receiveBufferSize,
+                connectionLimits: ConnectionLimits(
+                    maxConnections: source.maxConnections,
+                    idleTimeout: source.idleTimeout == .zero ? nil : TimeAmount(source.idleTimeout)
+                )
             )
+            let inputName = "\(source.transport.rawValue)/\(source.bind):\(source.port)"
             switch source.transport {
             case .udp:
                 let kernelDrops = Counter(label: MetricName.udpKernelDrops, dimensions: [("source", "\(receiverConfiguration.port)")])
@@ -110,7 +115,9 @@ public final class SluicePipeline: Service, Sendable {
                     configuration: receiverConfiguration, sink: sink, group: eventLoopGroup, logger: logger,
                     onKernelDrops: { kernelDrops.increment(by: $0) })))
             case .tcp:
-                receivers.append(.tcp(TCPReceiver(configuration: receiverConfiguration, sink: sink, group: eventLoopGroup, logger: logger)))
+                receivers.append(.tcp(TCPReceiver(
+                    configuration: receiverConfiguration, sink: sink, group: eventLoopGroup, logger: logger,
+                    connectionEvents: .metrics(input: inputName))))
             case .tls:
                 throw PipelineError(code: .unsupported, detail: "\(source.location): <transport tls> is not available yet; use udp or tcp")
             }
@@ -119,7 +126,7 @@ public final class SluicePipeline: Service, Sendable {
                 utcOffsetSeconds: Int32(source.timezone)
             ))
             routing.append(SourceRouting(
-                name: "\(source.transport.rawValue)/\(source.bind):\(source.port)",
+                name: inputName,
                 tag: source.tag,
                 parser: parser,
                 emitUnmatchedLines: source.emitUnmatchedLines,
