@@ -34,9 +34,10 @@ public final class ConnectionGate: Sendable {
         while current < limit {
             let (exchanged, original) = open.compareExchange(expected: current, desired: current + 1, ordering: .relaxed)
             if exchanged {
-                events.openConnections(current + 1)
+                events.opened()
                 connection.closeFuture.whenComplete { _ in
-                    self.events.openConnections(self.open.subtract(1, ordering: .relaxed).newValue)
+                    self.open.subtract(1, ordering: .relaxed)
+                    self.events.closed()
                 }
                 return true
             }

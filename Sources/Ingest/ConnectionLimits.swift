@@ -12,7 +12,7 @@ public struct ConnectionLimits: Sendable, Hashable {
     public var idleTimeout: TimeAmount?
 
     /// One connection per host for a fleet of a few thousand hosts, within the 20,000 descriptors a
-    /// service is commonly given; an idle connection costs a descriptor and about 4 KiB (measured by
+    /// service is commonly given; an idle connection costs a descriptor and about 8 KiB (measured by
     /// the abuse tests), a flooding one at most its read-ahead, so 4096 of them stay well within memory.
     public static let defaultMaxConnections = 4096
     /// Long enough that a quiet host (rsyslog sends only when something is logged) keeps its connection
@@ -32,16 +32,20 @@ public struct ConnectionEvents: Sendable {
     public var refused: @Sendable () -> Void
     /// A connection was closed by `idleTimeout`.
     public var closedIdle: @Sendable () -> Void
-    /// The number of connections served changed to this.
-    public var openConnections: @Sendable (Int) -> Void
+    /// A connection began to be served, or stopped (closed by either side). Two events rather than a
+    /// count: they come from different event loops, so a count could arrive out of order.
+    public var opened: @Sendable () -> Void
+    public var closed: @Sendable () -> Void
 
     public init(
         refused: @escaping @Sendable () -> Void = {},
         closedIdle: @escaping @Sendable () -> Void = {},
-        openConnections: @escaping @Sendable (Int) -> Void = { _ in }
+        opened: @escaping @Sendable () -> Void = {},
+        closed: @escaping @Sendable () -> Void = {}
     ) {
         self.refused = refused
         self.closedIdle = closedIdle
-        self.openConnections = openConnections
+        self.opened = opened
+        self.closed = closed
     }
 }

@@ -8,11 +8,12 @@ extension ConnectionEvents {
         let dimensions = [("input", input)]
         let refused = Counter(label: MetricName.refusedConnections, dimensions: dimensions)
         let closedIdle = Counter(label: MetricName.idleClosedConnections, dimensions: dimensions)
-        let open = Gauge(label: MetricName.openConnections, dimensions: dimensions)
+        let open = Meter(label: MetricName.openConnections, dimensions: dimensions)
         return ConnectionEvents(
             refused: { refused.increment() },
             closedIdle: { closedIdle.increment() },
-            openConnections: { open.record($0) }
+            opened: { open.increment() },
+            closed: { open.decrement() }
         )
     }
 }

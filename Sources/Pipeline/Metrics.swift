@@ -12,7 +12,7 @@ enum MetricName {
     static let refusedConnections = "sluice_refused_connections_total"
     /// Stream connections closed after `idle_timeout` without data.
     static let idleClosedConnections = "sluice_idle_closed_connections_total"
-    /// Stream connections being served (a gauge).
+    /// Stream connections being served (a gauge, kept by increments and decrements).
     static let openConnections = "sluice_open_connections"
     static let unmatchedMessages = "sluice_unmatched_messages_total"
     static let unroutedMessages = "sluice_unrouted_messages_total"
