@@ -46,6 +46,14 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
     public var messageLengthLimit: Int = 8192
     /// `receive_buffer_size` (UDP): the socket's receive buffer; default 8 MiB.
     public var receiveBufferSize: Int = 8 << 20
+    /// `max_connections` (tcp, tls): connections served at once; one more is accepted and closed at
+    /// once, and counted. Default 4096: one per host for a fleet of a few thousand, within the
+    /// open-files limit a service is commonly given.
+    public var maxConnections: Int = 4096
+    /// `idle_timeout` (tcp, tls): a connection that sends nothing for this long is closed; 0 never
+    /// closes one. Default 10m: a quiet host keeps its connection through most lulls, a vanished
+    /// one gives its slot back.
+    public var idleTimeout: Duration = .seconds(600)
     /// `frame_type`; kept for compatibility: Sluice detects octet counting per frame.
     public var frameType: FrameType = .traditional
     /// `timezone` of timestamps without one, in seconds east of UTC; default 0.
@@ -84,12 +92,15 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
         "@type", "@id", "@log_level", "port", "bind", "tag", "protocol_type", "message_format",
         "message_length_limit", "frame_type", "timezone", "emit_unmatched_lines", "source_address_key",
         "source_hostname_key", "severity_key", "facility_key", "priority_key", "receive_buffer_size",
-        "client_subject_key",
+        "client_subject_key", "max_connections", "idle_timeout",
     ]
 
     static let tlsParameters = [
         "cert_path", "private_key_path", "private_key_passphrase", "ca_path", "client_cert_auth", "min_version",
     ]
+
+    /// Parameters that only a stream (tcp, tls) uses.
+    static let streamParameters = ["max_connections", "idle_timeout"]
 
     /// Reads a `<source>` whose `@type` is syslog; nil when it has problems (already logged).
     init?(validating element: ConfigElement, kind: Kind = .syslog, log: ProblemLog) {
@@ -114,6 +125,8 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
             messageLengthLimit = value
         }
         if let value = reader.size("receive_buffer_size", in: 4096...(1 << 30)) { receiveBufferSize = value }
+        if let value = reader.integer("max_connections", in: 1...1_000_000) { maxConnections = value }
+        if let value = reader.duration("idle_timeout") { idleTimeout = value }
         if let value = reader.choice("frame_type", FrameType.self) { frameType = value }
         if let value = reader.utcOffset("timezone") { timezone = value }
         if let value = reader.bool("emit_unmatched_lines") { emitUnmatchedLines = value }
@@ -154,6 +167,15 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
             let location = element.elements.first { $0.name == "transport" }?.location
                 ?? reader.parameter("protocol_type")?.location ?? element.location
             log.error(.badValue, at: location, word: "udp", "RELP runs over tcp or tls, not udp")
+        }
+        if transport == .udp {
+            for name in Self.streamParameters {
+                guard let parameter = reader.parameter(name) else { continue }
+                log.warn(
+                    .noEffectYet, at: parameter.location, word: name,
+                    "'\(name)' applies to tcp and tls connections; this source is udp, which has none"
+                )
+            }
         }
         if log.problems.count > before { return nil }
     }

@@ -18,6 +18,8 @@ public struct ReceiverConfiguration: Sendable {
     public var receiveBufferSize: Int
     /// TCP: speak TLS (RFC 5425) instead of plain TCP; nil for plain.
     public var tls: TLSServerConfiguration?
+    /// Streams: how many connections are served at once and how long one may stay silent.
+    public var connectionLimits: ConnectionLimits
 
     public init(
         host: String = "0.0.0.0",
@@ -26,9 +28,11 @@ public struct ReceiverConfiguration: Sendable {
         readAheadBatches: Int = 4,
         drainTimeout: TimeAmount = .seconds(2),
         receiveBufferSize: Int = 8 << 20,
-        tls: TLSServerConfiguration? = nil
+        tls: TLSServerConfiguration? = nil,
+        connectionLimits: ConnectionLimits = .init()
     ) {
         self.tls = tls
+        self.connectionLimits = connectionLimits
         self.receiveBufferSize = receiveBufferSize
         self.host = host
         self.port = port

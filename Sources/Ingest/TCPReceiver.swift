@@ -32,11 +32,13 @@ public final class TCPReceiver: Sendable {
     private let streamProtocol: StreamProtocol
     /// Built once here from `configuration.tls`; a failure waits for `verifyTLSSetup` or `run`.
     private let tls: Result<TLSServer, any Error>?
+    private let connectionEvents: ConnectionEvents
 
     public init(
         configuration: ReceiverConfiguration, protocol streamProtocol: StreamProtocol = .syslog, sink: any FrameBatchSink,
-        group: any EventLoopGroup, logger: Logger
+        group: any EventLoopGroup, logger: Logger, connectionEvents: ConnectionEvents = .init()
     ) {
+        self.connectionEvents = connectionEvents
         self.configuration = configuration
         self.streamProtocol = streamProtocol
         self.sink = sink
@@ -60,9 +62,15 @@ public final class TCPReceiver: Sendable {
         let limit = configuration.messageLengthLimit
         let readAhead = configuration.readAheadBatches
         let streamProtocol = self.streamProtocol
-        let logger = self.logger
         let tls = try self.tls?.get()
+        let idleTimeout = configuration.connectionLimits.idleTimeout
+        let (events, logger) = (connectionEvents, logger)
+        let gate = ConnectionGate(
+            limit: configuration.connectionLimits.maxConnections, events: events,
+            listener: "\(streamProtocol.name) \(configuration.host):\(configuration.port)", logger: logger
+        )
         let server = try await ServerBootstrap(group: group)
+            .limitingConnections(gate)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
@@ -71,6 +79,7 @@ public final class TCPReceiver: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let handlers = channel.pipeline.syncOperations
                     try tls?.addTLSHandlers(to: handlers)
+                    try handlers.addIdleTimeout(idleTimeout, events: events, logger: logger)
                     switch streamProtocol {
                     case .syslog:
                         try handlers.addHandler(ByteToMessageHandler(SyslogFrameDecoder(limit: limit)))

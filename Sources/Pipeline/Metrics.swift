@@ -8,6 +8,12 @@ enum MetricName {
     static let droppedMessages = "sluice_dropped_messages_total"
     /// Datagrams the kernel dropped on a UDP source's socket (its receive buffer was full).
     static let udpKernelDrops = "sluice_udp_kernel_dropped_datagrams_total"
+    /// Stream connections closed on arrival because `max_connections` were open.
+    static let refusedConnections = "sluice_refused_connections_total"
+    /// Stream connections closed after `idle_timeout` without data.
+    static let idleClosedConnections = "sluice_idle_closed_connections_total"
+    /// Stream connections being served (a gauge, kept by increments and decrements).
+    static let openConnections = "sluice_open_connections"
     static let unmatchedMessages = "sluice_unmatched_messages_total"
     static let unroutedMessages = "sluice_unrouted_messages_total"
     /// Records discarded because the buffer was full, with `cause` (`overflow_action`).

@@ -119,13 +119,18 @@ public final class SluicePipeline: Service, Sendable {
                 port: options.portOverrides[index] ?? source.port,
                 messageLengthLimit: source.messageLengthLimit,
                 receiveBufferSize: source.receiveBufferSize,
-                tls: source.tls.map(TLSServerConfiguration.init)
+                tls: source.tls.map(TLSServerConfiguration.init),
+                connectionLimits: ConnectionLimits(
+                    maxConnections: source.maxConnections,
+                    idleTimeout: source.idleTimeout == .zero ? nil : TimeAmount(source.idleTimeout)
+                )
             )
             switch source.transport {
             case _ where source.kind == .relp:
                 let relp = RELPConfiguration(name: name, resendFilter: resendFilter)
                 let receiver = TCPReceiver(
-                    configuration: receiverConfiguration, protocol: .relp(relp), sink: sink, group: eventLoopGroup, logger: logger)
+                    configuration: receiverConfiguration, protocol: .relp(relp), sink: sink, group: eventLoopGroup, logger: logger,
+                    connectionEvents: .metrics(input: name))
                 try Self.verifyTLS(of: receiver, source: source)
                 receivers.append(.tcp(receiver))
             case .udp:
@@ -134,7 +139,9 @@ public final class SluicePipeline: Service, Sendable {
                     configuration: receiverConfiguration, sink: sink, group: eventLoopGroup, logger: logger,
                     onKernelDrops: { kernelDrops.increment(by: $0) })))
             case .tcp, .tls:
-                let receiver = TCPReceiver(configuration: receiverConfiguration, sink: sink, group: eventLoopGroup, logger: logger)
+                let receiver = TCPReceiver(
+                    configuration: receiverConfiguration, sink: sink, group: eventLoopGroup, logger: logger,
+                    connectionEvents: .metrics(input: name))
                 try Self.verifyTLS(of: receiver, source: source)
                 receivers.append(.tcp(receiver))
             }

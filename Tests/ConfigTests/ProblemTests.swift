@@ -155,6 +155,16 @@ import Testing
             word: "2m"
         ),
         Case(
+            name: "max_connections of 0",
+            text: source + "  max_connections 0\n</source>\n" + Support.nullMatch, code: .badValue, line: 4,
+            word: "0"
+        ),
+        Case(
+            name: "idle_timeout without a time",
+            text: source + "  idle_timeout soon\n</source>\n" + Support.nullMatch, code: .badValue, line: 4,
+            word: "soon"
+        ),
+        Case(
             name: "bad transport",
             text: source + "  <transport quic>\n  </transport>\n</source>\n" + Support.nullMatch, code: .badValue,
             line: 4, word: "quic"

@@ -17,6 +17,19 @@ import Testing
         #expect(source.emitUnmatchedLines == false)
         #expect(source.sourceAddressKey == nil)
         #expect(source.tls == nil)
+        #expect(source.maxConnections == 4096)
+        #expect(source.idleTimeout == .seconds(600))
+    }
+
+    @Test(arguments: [("max_connections 100\n  idle_timeout 5m", 100, Duration.seconds(300)), ("idle_timeout 0", 4096, .zero), ("idle_timeout 90", 4096, .seconds(90))])
+    func connectionLimits(lines: String, maxConnections: Int, idleTimeout: Duration) throws {
+        let configuration = try Support.parse(
+            "<source>\n  @type syslog\n  tag t\n  \(lines)\n  <transport tcp>\n  </transport>\n</source>\n" + Support.nullMatch
+        )
+        let source = try #require(configuration.sources.first)
+        #expect(source.maxConnections == maxConnections)
+        #expect(source.idleTimeout == idleTimeout)
+        #expect(configuration.warnings.isEmpty)
     }
 
     @Test func relpSourceDefaultsToTCPOnRsyslogsPort() throws {

@@ -26,6 +26,15 @@ import Testing
         #expect(configuration.warnings.first?.location.line == 8)
     }
 
+    @Test func connectionLimitsOnUDPHaveNoEffect() throws {
+        let configuration = try Support.parse(
+            "<source>\n  @type syslog\n  tag system\n  max_connections 10\n  idle_timeout 1m\n</source>\n<match **>\n  @type null\n</match>\n"
+        )
+        #expect(configuration.warnings.map(\.code) == [.noEffectYet, .noEffectYet])
+        #expect(configuration.warnings.map(\.location.line) == [4, 5])
+        #expect(configuration.warnings.first?.message.contains("udp") == true)
+    }
+
     @Test func sourceWithoutMatch() throws {
         let configuration = try Support.parse(Self.source + "<match other.**>\n  @type null\n</match>\n")
         #expect(configuration.warnings.map(\.code) == [.unmatchedSourceTag])

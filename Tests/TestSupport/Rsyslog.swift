@@ -37,7 +37,8 @@ public final class PrivateRsyslog: Sendable {
     /// Sends one message through util-linux `logger` to this rsyslogd.
     public func log(_ message: String, tag: String, pid: Int? = nil, priority: String = "user.notice") throws {
         guard let logger = ChildProcess.find("logger") else { throw TestFailure("logger is not installed: apt-get install bsdutils") }
-        var arguments = ["-u", socketPath, "-t", tag, "-p", priority]
+        // -S: logger cuts messages at 1 KiB unless told otherwise; rsyslog takes up to 8 KiB.
+        var arguments = ["-u", socketPath, "-S", "8096", "-t", tag, "-p", priority]
         if let pid { arguments.append("--id=\(pid)") }
         arguments += ["--", message]
         let result = try ChildProcess.run(logger, arguments)
