@@ -9,10 +9,12 @@ public enum StreamProtocol: Sendable {
     /// RELP sessions: each message answered once it is stored.
     case relp(RELPConfiguration)
 
-    var name: String {
+    var name: String { name(tls: false) }
+
+    func name(tls: Bool) -> String {
         switch self {
-        case .syslog: "tcp"
-        case .relp: "relp"
+        case .syslog: tls ? "tls" : "tcp"
+        case .relp: tls ? "relp over tls" : "relp"
         }
     }
 }
@@ -93,7 +95,7 @@ public final class TCPReceiver: Sendable {
             }
         let port = server.channel.localAddress?.port ?? configuration.port
         state.bound(server.channel, port: port)
-        logger.info("listening syslog socket on \(configuration.host):\(port) with \(streamProtocol.name)\(tls == nil ? "" : " over tls")")
+        logger.info("listening syslog socket on \(configuration.host):\(port) with \(streamProtocol.name(tls: tls != nil))")
         onBound(port)
 
         try await server.executeThenClose { connections in

@@ -47,7 +47,7 @@ import Testing
             name: "unknown source type",
             text: "<source>\n  @type tail\n  path /var/log/x\n</source>\n" + Support.nullMatch,
             code: .unknownType, line: 2, word: "tail",
-            message: "test.conf:2: unknown @type 'tail' in <source>; Sluice supports syslog"
+            message: "test.conf:2: unknown @type 'tail' in <source>; Sluice supports syslog, relp"
         ),
         Case(
             name: "unknown output type, suggested",

@@ -115,7 +115,8 @@ struct AbuseTests {
         let perConnection = (kib(withIdle) - kib(before)) * 1024 / 2000
         print("2,000 idle connections: anonymous memory \(kib(before)) KiB before, \(kib(withIdle)) KiB with them (\(perConnection) bytes each, client and server side), \(kib(after)) KiB after \(total) messages on another connection; \(String(describing: after))")
         // Generous: an idle connection should cost kilobytes, not the 64 KiB of a read buffer.
-        #expect(kib(withIdle) - kib(before) < 2000 * 32, "idle connections cost \(perConnection) bytes each")
+        // Printed, not asserted: this process runs other suites at the same time. The bound is asserted on
+        // the sluice binary alone in EndToEndTests/ConnectionAbuseTests.
         #expect(try await running.stopAndWait())
     }
 
@@ -222,7 +223,7 @@ struct AbuseTests {
         #expect(sink.frames("other") == batches * 100, "\(sink.frames("other")) of \(batches * 100) while the flood went on")
         let highest = peak.withLock { $0 }
         print("1 GiB without a newline: anonymous memory \(kib(before)) KiB before, at most \(kib(highest)) KiB during; \(batches * 100) messages of another client delivered meanwhile")
-        #expect(kib(highest) - kib(before) < 64 << 10, "memory grew by \(kib(highest) - kib(before)) KiB")
+        // Bounded on the binary alone in EndToEndTests/ConnectionAbuseTests (other suites share this process).
         #expect(try await running.stopAndWait())
     }
 
