@@ -81,7 +81,7 @@ struct Running {
     var stop: @Sendable () -> Void
 
     /// Stops the receiver and waits (bounded) for `run` to return.
-    func stopAndWait(seconds: Double = 10) async throws -> Bool {
+    func stopAndWait(seconds: Double = 60) async throws -> Bool {
         stop()
         let finished = Mutex(false)
         let waiter = Task {
