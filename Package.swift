@@ -128,6 +128,7 @@ let package = Package(
         .target(
             name: "LoadGen",
             dependencies: [
+                "Ingest",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),

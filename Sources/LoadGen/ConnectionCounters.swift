@@ -12,6 +12,9 @@ final class ConnectionCounters: Sendable {
     /// Messages rendered and handed to the channel, sent or not yet: `queued - sent - errors - unsent`
     /// is what waits in the generator's memory.
     let queued = Atomic<Int>(0)
+    /// RELP: messages the receiver answered `200 OK`, and answered otherwise.
+    let acknowledged = Atomic<Int>(0)
+    let refused = Atomic<Int>(0)
     /// Why the connection ended before its bound, if it did.
     let failure = Mutex<String?>(nil)
 
@@ -30,6 +33,8 @@ final class ConnectionCounters: Sendable {
             errors: errors.load(ordering: .relaxed),
             unsent: unsent.load(ordering: .relaxed),
             queued: queued.load(ordering: .relaxed),
+            acknowledged: acknowledged.load(ordering: .relaxed),
+            refused: refused.load(ordering: .relaxed),
             failure: failure.withLock { $0 }
         )
     }
@@ -40,6 +45,8 @@ final class ConnectionCounters: Sendable {
         var errors: Int
         var unsent: Int
         var queued: Int
+        var acknowledged = 0
+        var refused = 0
         var failure: String?
     }
 }

@@ -1,11 +1,12 @@
+import Ingest
 import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
 
 /// Opens one connection of the configured transport with a `LoadWriter` at the end of its pipeline.
-/// TLS goes here as a `NIOSSLClientHandler` before the writer; RELP as a session handler that opens the
-/// session, numbers frames and counts the `rsp` acknowledgements.
+/// TLS goes here as a `NIOSSLClientHandler` before the writer; RELP as a `RELPClientSession` that opens
+/// the session, counts the `rsp` acknowledgements and closes it.
 enum Connector {
     static func connect(
         configuration: LoadGenerator.Configuration, connection: Int, quota: Int?, counters: ConnectionCounters,
@@ -55,6 +56,20 @@ enum Connector {
                 handshake.fail(error)
                 throw error
             }
+        case .relp:
+            return try await ClientBootstrap(group: group)
+                .connectTimeout(configuration.connectTimeout)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelOption(.writeBufferWaterMark, value: waterMark)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let pipeline = channel.pipeline.syncOperations
+                        try pipeline.addHandler(ByteToMessageHandler(RELPFrameDecoder(limit: 4096)))
+                        try pipeline.addHandler(RELPClientSession(counters: counters, drainTimeout: configuration.drainTimeout))
+                    }.flatMap { initializer(channel) }
+                }
+                .connect(host: configuration.host, port: configuration.port)
+                .get()
         case .tcp:
             return try await ClientBootstrap(group: group)
                 .connectTimeout(configuration.connectTimeout)

@@ -95,13 +95,14 @@ extension LoadGenerator {
         public static let largestStreamMessage = 1 << 20
     }
 
-    /// The wire under the syslog frames. RELP is to come: a case, its channel set-up in `Connector` and
-    /// an acknowledgement count in `ConnectionCounters`.
+    /// The wire under the syslog frames.
     public enum Transport: String, Sendable, CaseIterable, CustomStringConvertible {
         case udp
         case tcp
         /// TCP with TLS (RFC 5425), set up by `tls`.
         case tls
+        /// RELP (rsyslog's acknowledged protocol) over TCP: every message answered, counted as acknowledged.
+        case relp
         public var description: String { rawValue }
     }
 

@@ -8,6 +8,9 @@ extension LoadGenerator {
             public var sentBytes: Int
             public var errors: Int
             public var unsent: Int
+            /// RELP: messages answered `200 OK`, and answered otherwise (0 for other transports).
+            public var acknowledged = 0
+            public var refused = 0
             /// Why the connection ended before the bound, if it did.
             public var failure: String?
         }
@@ -22,6 +25,8 @@ extension LoadGenerator {
         public var sentBytes: Int { connections.reduce(0) { $0 + $1.sentBytes } }
         public var errors: Int { connections.reduce(0) { $0 + $1.errors } }
         public var unsent: Int { connections.reduce(0) { $0 + $1.unsent } }
+        public var acknowledged: Int { connections.reduce(0) { $0 + $1.acknowledged } }
+        public var refused: Int { connections.reduce(0) { $0 + $1.refused } }
         public var failures: [String] { connections.compactMap { connection in connection.failure.map { "connection \(connection.index): \($0)" } } }
         public var messagesPerSecond: Double { elapsedSeconds > 0 ? Double(sent) / elapsedSeconds : 0 }
         public var bytesPerSecond: Double { elapsedSeconds > 0 ? Double(sentBytes) / elapsedSeconds : 0 }
@@ -31,6 +36,7 @@ extension LoadGenerator {
             var text = "sent \(sent) messages (\(Self.decimalString(Double(sentBytes) / 1e6, 1)) MB) in \(Self.decimalString(elapsedSeconds, 3)) s"
             text += " over \(connections.count) \(transport) connection\(connections.count == 1 ? "" : "s")"
             text += ": \(Self.decimalString(messagesPerSecond, 0)) msgs/s, \(Self.decimalString(bytesPerSecond / 1e6, 1)) MB/s, \(errors) errors"
+            if transport == .relp { text += "; \(acknowledged) acknowledged, \(refused) refused" }
             if unsent > 0 { text += ", \(unsent) unsent at the drain time-out" }
             return text
         }
@@ -50,6 +56,9 @@ extension LoadGenerator {
                 ("format", Self.quoted(format.rawValue)),
                 ("failures", "[" + failures.map(Self.quoted).joined(separator: ",") + "]"),
             ]
+            if transport == .relp {
+                members += [("acknowledged", "\(acknowledged)"), ("refused", "\(refused)")]
+            }
             members += extra
             return "{" + members.map { "\(Self.quoted($0.0)):\($0.1)" }.joined(separator: ",") + "}"
         }
@@ -93,13 +102,16 @@ extension LoadGenerator {
         public var sent: Int
         public var sentBytes: Int
         public var errors: Int
+        /// RELP: answered `200 OK` so far.
+        public var acknowledged: Int?
         /// Sent per second since the previous sample.
         public var messagesPerSecond: Double
         /// Messages rendered and queued in the generator, not yet taken by the sockets.
         public var waiting: Int
 
         public var line: String {
-            "\(Report.decimalString(elapsedSeconds, 0)) s: \(Report.decimalString(messagesPerSecond, 0)) msgs/s, sent \(sent), errors \(errors)"
+            "\(Report.decimalString(elapsedSeconds, 0)) s: \(Report.decimalString(messagesPerSecond, 0)) msgs/s, sent \(sent)"
+                + (acknowledged.map { ", acknowledged \($0)" } ?? "") + ", errors \(errors)"
         }
     }
 }

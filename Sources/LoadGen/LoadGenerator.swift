@@ -66,6 +66,7 @@ public final class LoadGenerator: Sendable {
                         Progress(
                             elapsedSeconds: Double((now - start).nanoseconds) / 1e9,
                             sent: totals.sent, sentBytes: totals.sentBytes, errors: totals.errors,
+                            acknowledged: configuration.transport == .relp ? totals.acknowledged : nil,
                             messagesPerSecond: interval > 0 ? Double(totals.sent - last.sent) / interval : 0,
                             waiting: totals.queued - totals.sent - totals.errors - totals.unsent
                         )
@@ -145,6 +146,7 @@ public final class LoadGenerator: Sendable {
             totals.errors += snapshot.errors
             totals.unsent += snapshot.unsent
             totals.queued += snapshot.queued
+            totals.acknowledged += snapshot.acknowledged
         }
         return totals
     }
@@ -154,7 +156,8 @@ public final class LoadGenerator: Sendable {
             let snapshot = counter.snapshot
             return Report.Connection(
                 index: index, sent: snapshot.sent, sentBytes: snapshot.sentBytes, errors: snapshot.errors,
-                unsent: snapshot.unsent, failure: snapshot.failure
+                unsent: snapshot.unsent, acknowledged: snapshot.acknowledged, refused: snapshot.refused,
+                failure: snapshot.failure
             )
         }
         return Report(

@@ -12,6 +12,8 @@ struct MessageRenderer {
         case none
         case lf
         case octetCounted
+        /// `TXNR syslog LEN MSG LF`, transactions numbered from 2 (`RELPClientSession` sends `open` as 1).
+        case relp
     }
 
     private let configuration: LoadGenerator.Configuration
@@ -35,6 +37,7 @@ struct MessageRenderer {
         switch configuration.transport {
         case .udp: framing = .none
         case .tcp, .tls: framing = configuration.framing == .lf ? .lf : .octetCounted
+        case .relp: framing = .relp
         }
         connectionText = Array("\(connection):".utf8)
         corpus = configuration.corpus
@@ -106,7 +109,7 @@ struct MessageRenderer {
             }
             cursor += body - natural
         }
-        if framing == .lf {
+        if framing == .lf || framing == .relp {
             output[cursor] = UInt8(ascii: "\n")
             cursor += 1
         }
@@ -125,7 +128,7 @@ struct MessageRenderer {
             output.baseAddress!.advanced(by: cursor).copyMemory(from: $0.baseAddress! + start, byteCount: body)
         }
         cursor += body
-        if framing == .lf {
+        if framing == .lf || framing == .relp {
             output[cursor] = UInt8(ascii: "\n")
             cursor += 1
         }
@@ -137,11 +140,24 @@ struct MessageRenderer {
         case .none: body
         case .lf: body + 1
         case .octetCounted: Self.decimalDigits(body) + 1 + body
+        case .relp: Self.decimalDigits(RELPClientSession.transaction(ofMessage: sequence)) + Self.relpCommand.count + Self.decimalDigits(body) + 1 + body + 1
         }
     }
 
+    private static let relpCommand = Array(" syslog ".utf8)
+
     private func writeFramingHead(body: Int, into output: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
-        guard framing == .octetCounted else { return offset }
+        var offset = offset
+        if framing == .relp {
+            let transaction = RELPClientSession.transaction(ofMessage: sequence)
+            let digits = Self.decimalDigits(transaction)
+            Self.writeDecimal(transaction, digits: digits, into: output, at: offset)
+            offset += digits
+            Self.relpCommand.withUnsafeBytes { output.baseAddress!.advanced(by: offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            offset += Self.relpCommand.count
+        } else if framing != .octetCounted {
+            return offset
+        }
         let digits = Self.decimalDigits(body)
         Self.writeDecimal(body, digits: digits, into: output, at: offset)
         output[offset + digits] = UInt8(ascii: " ")

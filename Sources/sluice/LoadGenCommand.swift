@@ -15,7 +15,7 @@ import Darwin
 struct LoadGenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loadgen",
-        abstract: "Send numbered syslog messages to a receiver over UDP, TCP or TLS, at a set rate or as fast as it takes them.",
+        abstract: "Send numbered syslog messages to a receiver over UDP, TCP, TLS or RELP, at a set rate or as fast as it takes them.",
         discussion: """
             Each generated message carries seq=<connection>:<number> after its header (connections from 0, \
             messages of each connection from 0, decimal), then a space and filler up to --size bytes:
@@ -34,7 +34,7 @@ struct LoadGenCommand: AsyncParsableCommand {
     @Option(help: "The receiver's port.")
     var port: Int = 5140
 
-    @Option(help: "udp, tcp or tls (RFC 5425; use --framing octet-counted as RFC 5425 frames).")
+    @Option(help: "udp, tcp, tls (RFC 5425; use --framing octet-counted as RFC 5425 frames) or relp (each message acknowledged).")
     var transport: String = "tcp"
 
     @Option(help: "TCP and TLS framing: lf or octet-counted.")
@@ -134,7 +134,7 @@ struct LoadGenCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         guard let transport = LoadGenerator.Transport(rawValue: transport) else {
-            throw ValidationError("unknown --transport '\(transport)': use udp, tcp or tls (RELP is not supported yet)")
+            throw ValidationError("unknown --transport '\(transport)': use udp, tcp, tls or relp")
         }
         configuration.transport = transport
         if transport == .tls {

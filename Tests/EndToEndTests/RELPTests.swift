@@ -78,6 +78,30 @@ struct RELPTests {
         }
     }
 
+    /// The other side: `sluice loadgen --transport relp` against rsyslog's own RELP server (imrelp).
+    @Test func loadgenSpeaksRELPToRsyslogsImrelp() async throws {
+        let port = try LoopbackPorts.free(1)[0]
+        let directory = try PackagePaths.temporaryDirectory("relp-imrelp")
+        let rsyslog = try await PrivateRsyslog(forwarding: """
+            module(load="imrelp")
+            input(type="imrelp" port="\(port)" address="127.0.0.1")
+            :msg, contains, "seq=" action(type="omfile" file="\(directory)/out.log")
+            """)
+        let loadgen = try ChildProcess(
+            try PackagePaths.sluiceBinary(),
+            ["loadgen", "--transport", "relp", "--port", "\(port)", "--count", "20000", "--connections", "2", "--json", "--quiet"],
+            logPath: directory + "/loadgen.log"
+        )
+        let status = await loadgen.waitForExit(timeout: .seconds(120))
+        let written = await eventually(timeout: .seconds(30)) {
+            ((try? String(contentsOfFile: directory + "/out.log", encoding: .utf8)) ?? "").split(separator: "\n").count >= 20_000
+        }
+        await rsyslog.stop()
+        #expect(status == 0, "\(loadgen.output)")
+        #expect(loadgen.output.contains(#""acknowledged":20000"#) && loadgen.output.contains(#""failures":[]"#), "\(loadgen.output)")
+        #expect(written)
+    }
+
     /// Every record of every gzip object under `root`.
     static func storedRecords(under root: String) throws -> [[String: Any]] {
         var records: [[String: Any]] = []
