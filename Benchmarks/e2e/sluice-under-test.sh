@@ -1,13 +1,14 @@
 # Sourced by the end-to-end scripts: a release sluice on a TCP syslog source and a local-directory
 # bucket, started and waited for, and the numbered messages it stored, counted.
 #
-#   start_sluice WORK CODEC [TRANSPORT]   builds, writes WORK/sluice.conf (TRANSPORT tcp or udp, default
-#                             tcp), starts sluice; sets $sluice, $port, $sluice_pid, $metrics_port
+#   start_sluice WORK CODEC [TRANSPORT]   builds, writes WORK/sluice.conf (TRANSPORT tcp, udp or relp,
+#                             default tcp), starts sluice; sets $sluice, $port, $sluice_pid, $metrics_port
 #   count_stored WORK CODEC   prints "<unique numbered messages> <duplicates>" from WORK/bucket
 
 start_sluice() {
   local work=$1 codec=$2 transport=${3:-tcp}
-  local root
+  local root type=syslog
+  if [ "$transport" = relp ]; then type=relp; transport=tcp; fi
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
   swift build -c release --product sluice --package-path "$root" >/dev/null
   sluice="$root/.build/release/sluice"
@@ -15,7 +16,7 @@ start_sluice() {
   metrics_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   cat > "$work/sluice.conf" <<CONF
 <source>
-  @type syslog
+  @type $type
   port $port
   bind 127.0.0.1
   tag system

@@ -8,16 +8,19 @@
 # file-backed) and CPU seconds of the sluice process per million messages (sluice logs its getrusage figures when it stops; CPU
 # seconds carry across machines and noise better than msgs/s).
 #
-#   Benchmarks/e2e/tcp-throughput.sh [MESSAGES] [CONNECTIONS] [gzip|lz4]
+# With relp as TRANSPORT the same load goes over RELP sessions, each message answered once durable.
+#
+#   Benchmarks/e2e/tcp-throughput.sh [MESSAGES] [CONNECTIONS] [gzip|lz4] [tcp|relp]
 set -euo pipefail
 messages=${1:-1000000}
 connections=${2:-4}
 codec=${3:-gzip}
+transport=${4:-tcp}
 work=$(mktemp -d /tmp/sluice-bench-XXXXXX)
 trap 'kill $sluice_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 
 source "$(dirname "$0")/sluice-under-test.sh"
-start_sluice "$work" "$codec"
+start_sluice "$work" "$codec" "$transport"
 # Peak anonymous and file-backed resident memory, sampled while it runs.
 ( peak_anon=0; peak_file=0
   while kill -0 $sluice_pid 2>/dev/null; do
@@ -29,7 +32,7 @@ start_sluice "$work" "$codec"
   done ) &
 
 start=$(date +%s.%N)
-"$sluice" loadgen --port "$port" --transport tcp --format rfc3164 --size 130 \
+"$sluice" loadgen --port "$port" --transport "$transport" --format rfc3164 --size 130 \
   --connections "$connections" --count "$messages" --json > "$work/loadgen.json"
 sent_at=$(date +%s.%N)
 kill -TERM $sluice_pid
@@ -49,7 +52,7 @@ send_seconds = $sent_at - $start
 total_seconds = $end - $start
 cpu = float("${cpu:-0}" or 0)
 print(f"messages sent          {messages}")
-print(f"accepted rate          {messages / send_seconds:,.0f} msgs/s over {send_seconds:.2f} s ($connections TCP connections, $codec)")
+print(f"accepted rate          {messages / send_seconds:,.0f} msgs/s over {send_seconds:.2f} s ($connections $transport connections, $codec)")
 print(f"stored (unique)        {unique}")
 print(f"loss                   {messages - unique}")
 print(f"duplicates             {duplicates}")
