@@ -10,10 +10,12 @@ import SyslogProtocol
 public enum JSONRecordEncoder {
     /// Appends the record of `message` (parsed from `frame`) and a `\n` to `out`.
     ///
-    /// `extraField`, made by `field(key:value:)`, is written after the parsed keys as Fluentd adds
-    /// a source's own keys; it is made once per connection, so a record costs only its copy.
+    /// `extraFields` then `moreFields` (comma-joined `field(key:value:)`s) are written after the parsed
+    /// keys, as Fluentd adds a source's own keys; they are made once per slot or sender, so a record
+    /// costs only their copy.
     public static func appendRecord(
-        _ message: SyslogMessage, frame: UnsafeRawBufferPointer, extraField: [UInt8]? = nil, to out: inout [UInt8]
+        _ message: SyslogMessage, frame: UnsafeRawBufferPointer, extraFields: [UInt8]? = nil, moreFields: [UInt8]? = nil,
+        to out: inout [UInt8]
     ) {
         out.append(UInt8(ascii: "{"))
         var first = true
@@ -23,15 +25,20 @@ public enum JSONRecordEncoder {
         appendField(#""msgid":"#, message.msgid, frame, &out, &first)
         appendField(#""extradata":"#, message.extradata, frame, &out, &first)
         appendField(#""message":"#, message.message, frame, &out, &first)
-        if let extraField {
-            if !first { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: extraField)
-        }
+        if let extraFields { appendFields(extraFields, &out, &first) }
+        if let moreFields { appendFields(moreFields, &out, &first) }
         out.append(UInt8(ascii: "}"))
         out.append(UInt8(ascii: "\n"))
     }
 
-    /// `"key":"value"`, escaped, for `appendRecord`'s `extraField` or to end another record with.
+    @inline(__always)
+    private static func appendFields(_ fields: [UInt8], _ out: inout [UInt8], _ first: inout Bool) {
+        if !first { out.append(UInt8(ascii: ",")) }
+        out.append(contentsOf: fields)
+        first = false
+    }
+
+    /// `"key":"value"`, escaped, for `appendRecord`'s extra fields or to end another record with.
     public static func field(key: String, value: String) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(key.utf8.count + value.utf8.count + 6)

@@ -92,7 +92,7 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
         "@type", "@id", "@log_level", "port", "bind", "tag", "protocol_type", "message_format",
         "message_length_limit", "frame_type", "timezone", "emit_unmatched_lines", "source_address_key",
         "source_hostname_key", "severity_key", "facility_key", "priority_key", "receive_buffer_size",
-        "client_subject_key", "max_connections", "idle_timeout",
+        "client_subject_key", "max_connections", "idle_timeout", "resolve_hostname",
     ]
 
     static let tlsParameters = [
@@ -135,6 +135,14 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
         severityKey = reader.string("severity_key")
         facilityKey = reader.string("facility_key")
         priorityKey = reader.string("priority_key")
+        // Fluentd: source_hostname_key needs names, so resolve_hostname defaults to true with it and
+        // cannot be false.
+        if let parameter = reader.parameter("resolve_hostname"), reader.bool("resolve_hostname") == false, sourceHostnameKey != nil {
+            log.error(
+                .conflictingSettings, at: parameter.location, word: parameter.name,
+                "'resolve_hostname false' contradicts 'source_hostname_key': the hostname is found by resolving the address"
+            )
+        }
         if let parameter = reader.parameter("client_subject_key") {
             if parameter.value.isEmpty { reader.badValue(parameter, expected: "a record key") } else { clientSubjectKey = parameter.value }
         }

@@ -14,6 +14,9 @@ public struct FrameBatch: Sendable {
     public var receivedAt: Int64
     /// The sender, for a stream; nil for datagrams, which may come from many senders.
     public var peer: SocketAddress?
+    /// Datagrams: each frame's sender, when the receiver was asked to keep them
+    /// (`ReceiverConfiguration.keepsSenders`); nil otherwise.
+    public var framePeers: [SocketAddress]?
     /// For a receiver that acknowledges (RELP): resolved once the batch's records are stored.
     public var acknowledgement: DeliveryAcknowledgement?
     /// For a receiver that recognises resent messages (RELP): the sender's name and a `MessageDigest` of

@@ -57,14 +57,17 @@ final class DatagramFrameBatcher: ChannelInboundHandler {
     typealias InboundOut = FrameBatch
 
     private let limit: Int
+    private let keepsSenders: Bool
     private var batch = FrameBatch()
 
-    init(limit: Int) {
+    init(limit: Int, keepsSenders: Bool = false) {
         self.limit = limit
+        self.keepsSenders = keepsSenders
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var datagram = unwrapInboundIn(data).data
+        let envelope = unwrapInboundIn(data)
+        var datagram = envelope.data
         batch.byteCount += datagram.readableBytes
         while datagram.readableBytes > 0,
             let last = datagram.getInteger(at: datagram.writerIndex - 1, as: UInt8.self),
@@ -78,6 +81,10 @@ final class DatagramFrameBatcher: ChannelInboundHandler {
             batch.cutFrames += 1
         }
         batch.frames.append(datagram)
+        if keepsSenders {
+            if batch.framePeers == nil { batch.framePeers = [] }
+            batch.framePeers!.append(envelope.remoteAddress)
+        }
         if batch.frames.count >= StreamFrameBatcher.maximumFrames {
             flush(context: context)
         }

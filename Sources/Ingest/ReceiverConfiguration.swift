@@ -16,6 +16,8 @@ public struct ReceiverConfiguration: Sendable {
     /// UDP: the socket's receive buffer, where a burst waits while the pipeline is busy. Asked past
     /// `net.core.rmem_max` when the process may (CAP_NET_ADMIN), else capped there by the kernel.
     public var receiveBufferSize: Int
+    /// UDP: keep each datagram's sender in `FrameBatch.framePeers` (records that name their sender).
+    public var keepsSenders = false
     /// TCP: speak TLS (RFC 5425) instead of plain TCP; nil for plain.
     public var tls: TLSServerConfiguration?
     /// Streams: how many connections are served at once and how long one may stay silent.

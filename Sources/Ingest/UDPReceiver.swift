@@ -32,6 +32,7 @@ public final class UDPReceiver: Sendable {
 
     public func run(onBound: @Sendable (Int) -> Void = { _ in }) async throws {
         let limit = configuration.messageLengthLimit
+        let keepsSenders = configuration.keepsSenders
         let readAhead = configuration.readAheadBatches
         let channel = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -45,7 +46,7 @@ public final class UDPReceiver: Sendable {
             .channelOption(.maxMessagesPerRead, value: 4)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(DatagramFrameBatcher(limit: limit))
+                    try channel.pipeline.syncOperations.addHandler(DatagramFrameBatcher(limit: limit, keepsSenders: keepsSenders))
                     return try NIOAsyncChannel.frameBatches(wrapping: channel, readAhead: readAhead)
                 }
             }

@@ -44,10 +44,16 @@ struct ParserWorker: Sendable {
             let routing = sources[item.source]
             let batch = item.batch
             let now = batch.receivedAt / 1_000_000_000
-            let subjectField = routing.subjectField(batch.peerIdentity)
+            // A stream's records share one sender; datagrams each name theirs (kept when a key asks).
+            var senderFields = routing.senderFields(peer: batch.peer, identity: batch.peerIdentity)
+            var fieldsPeer = batch.peer
             var unmatchedCount = 0
             var unroutedCount = 0
-            for frame in batch.frames {
+            for (index, frame) in batch.frames.enumerated() {
+                if let peers = batch.framePeers, index < peers.count, peers[index] != fieldsPeer {
+                    fieldsPeer = peers[index]
+                    senderFields = routing.senderFields(peer: fieldsPeer, identity: nil)
+                }
                 frame.withUnsafeReadableBytes { bytes in
                     do {
                         let message = try routing.parser.parse(bytes, now: now)
@@ -63,7 +69,8 @@ struct ParserWorker: Sendable {
                             timeSlice: partitioning.spool.timeSlice(of: time)
                         )
                         encoded[route].parts[key, default: EncodedBatch.Part()].append(time: time) { lines in
-                            JSONRecordEncoder.appendRecord(message, frame: bytes, extraField: subjectField, to: &lines)
+                            JSONRecordEncoder.appendRecord(
+                                message, frame: bytes, extraFields: routing.slotFields?[slot], moreFields: senderFields, to: &lines)
                         }
                     } catch {
                         unmatchedCount += 1
@@ -79,9 +86,9 @@ struct ParserWorker: Sendable {
                         encoded[route].parts[key, default: EncodedBatch.Part()].append(time: now) { lines in
                             lines.append(contentsOf: Self.unmatchedKey)
                             JSONRecordEncoder.appendJSONString(bytes, to: &lines)
-                            if let subjectField {
+                            if let senderFields {
                                 lines.append(UInt8(ascii: ","))
-                                lines.append(contentsOf: subjectField)
+                                lines.append(contentsOf: senderFields)
                             }
                             lines.append(contentsOf: "}\n".utf8)
                         }

@@ -111,10 +111,16 @@ public final class SluicePipeline: Service, Sendable {
 
         var receivers: [Receiver] = []
         var routing: [SourceRouting] = []
+        let hostnames = HostnameCache()
         for (index, source) in configuration.sources.enumerated() {
             let name = "\(source.kind == .relp ? "relp" : source.transport.rawValue)/\(source.bind):\(source.port)"
             let sink = QueueSink(source: index, queues: parseQueues)
-            let receiverConfiguration = ReceiverConfiguration(
+            let keys = RecordKeys(
+                severity: source.severityKey ?? source.priorityKey, facility: source.facilityKey,
+                sourceAddress: source.sourceAddressKey, sourceHostname: source.sourceHostnameKey,
+                clientSubject: source.clientSubjectKey
+            )
+            var receiverConfiguration = ReceiverConfiguration(
                 host: source.bind,
                 port: options.portOverrides[index] ?? source.port,
                 messageLengthLimit: source.messageLengthLimit,
@@ -125,6 +131,7 @@ public final class SluicePipeline: Service, Sendable {
                     idleTimeout: source.idleTimeout == .zero ? nil : TimeAmount(source.idleTimeout)
                 )
             )
+            receiverConfiguration.keepsSenders = keys.needSender
             switch source.transport {
             case _ where source.kind == .relp:
                 let relp = RELPConfiguration(name: name, resendFilter: resendFilter)
@@ -154,7 +161,8 @@ public final class SluicePipeline: Service, Sendable {
                 tag: source.tag,
                 parser: parser,
                 emitUnmatchedLines: source.emitUnmatchedLines,
-                clientSubjectKey: source.clientSubjectKey,
+                keys: keys,
+                hostnames: hostnames,
                 route: { configuration.route(tag: $0) }
             ))
         }

@@ -1,4 +1,5 @@
 import Codec
+import NIOCore
 import SyslogProtocol
 
 /// Everything a parser worker needs to turn one source's frames into routed records, computed once:
@@ -12,18 +13,23 @@ struct SourceRouting: Sendable {
     let routes: [Int?]
     /// `<tag>.unmatched` and its output, when the source emits unparsable lines.
     let unmatched: (tag: String, route: Int?)?
-    /// `client_subject_key`: the key records carry the sender's TLS certificate subject under.
-    let clientSubjectKey: String?
+    /// Fields records get beyond the parsed ones (`severity_key`, `source_address_key`, ...).
+    let keys: RecordKeys
+    /// `keys`' severity and facility fields per slot; nil when the source adds none.
+    let slotFields: [[UInt8]]?
+    let hostnames: HostnameCache
 
     static let facilityCount = 24
     static let severityCount = 8
 
     init(
-        name: String, tag: String, parser: SyslogParser, emitUnmatchedLines: Bool, clientSubjectKey: String? = nil,
-        route: (String) -> Int?
+        name: String, tag: String, parser: SyslogParser, emitUnmatchedLines: Bool, keys: RecordKeys = RecordKeys(),
+        hostnames: HostnameCache = HostnameCache(), route: (String) -> Int?
     ) {
         self.name = name
-        self.clientSubjectKey = clientSubjectKey
+        self.keys = keys
+        self.slotFields = keys.slotFields()
+        self.hostnames = hostnames
         self.parser = parser
         var tags: [String] = []
         var routes: [Int?] = []
@@ -46,11 +52,10 @@ struct SourceRouting: Sendable {
         }
     }
 
-    /// The encoded `"key":"subject"` field for a batch's records, once per batch; nil when the source
-    /// adds none or the sender presented no verified certificate.
-    func subjectField(_ peerIdentity: String?) -> [UInt8]? {
-        guard let clientSubjectKey, let peerIdentity else { return nil }
-        return JSONRecordEncoder.field(key: clientSubjectKey, value: peerIdentity)
+    /// The encoded sender fields (address, hostname, certificate subject) of records from `peer`; nil
+    /// when the source adds none.
+    func senderFields(peer: SocketAddress?, identity: String?) -> [UInt8]? {
+        keys.senderFields(peer: peer, identity: identity, hostnames: hostnames)
     }
 
     static func slot(_ message: SyslogMessage) -> Int {

@@ -46,15 +46,21 @@ import Testing
         let frame = Array("<13>Aug 10 12:00:00 host app: text".utf8)
         let message = try SyslogParser().parse(frame, now: 1_781_524_800)
         var out: [UInt8] = []
-        frame.withUnsafeBytes { JSONRecordEncoder.appendRecord(message, frame: $0, extraField: field, to: &out) }
+        frame.withUnsafeBytes { JSONRecordEncoder.appendRecord(message, frame: $0, extraFields: field, to: &out) }
         #expect(String(decoding: out, as: UTF8.self) == #"{"host":"host","ident":"app","message":"text","tls_peer":"CN=host\\1,O=\"Ex\" ✓"}"# + "\n")
         let object = try JSONSerialization.jsonObject(with: Data(out.dropLast())) as? [String: String]
         #expect(object?["tls_peer"] == #"CN=host\1,O="Ex" ✓"#)
 
         out = []
         let empty = SyslogMessage(format: .rfc3164, facility: .user, severity: .info)
-        [UInt8]().withUnsafeBytes { JSONRecordEncoder.appendRecord(empty, frame: $0, extraField: field, to: &out) }
+        [UInt8]().withUnsafeBytes { JSONRecordEncoder.appendRecord(empty, frame: $0, extraFields: field, to: &out) }
         #expect(out == Array("{".utf8) + field + Array("}\n".utf8))
+
+        // Two groups of fields, comma-joined after the parsed keys.
+        out = []
+        let more = JSONRecordEncoder.field(key: "source_ip", value: "10.0.0.1")
+        frame.withUnsafeBytes { JSONRecordEncoder.appendRecord(message, frame: $0, extraFields: field, moreFields: more, to: &out) }
+        #expect(String(decoding: out, as: UTF8.self).hasSuffix(#"✓","source_ip":"10.0.0.1"}"# + "\n"))
     }
 
     @Test func absentKeysAreLeftOut() throws {

@@ -55,6 +55,15 @@ import Testing
         #expect(problems.first?.message.contains("RELP runs over tcp or tls") == true)
     }
 
+    @Test func resolveHostnameFalseContradictsSourceHostnameKey() {
+        let problems = Support.problems(
+            "<source>\n  @type syslog\n  tag t\n  source_hostname_key host_name\n  resolve_hostname false\n</source>\n" + Support.nullMatch
+        )
+        #expect(problems.map(\.location.line) == [5])
+        #expect(problems.first?.message.contains("contradicts 'source_hostname_key'") == true)
+        #expect(Support.problems("<source>\n  @type syslog\n  tag t\n  resolve_hostname true\n</source>\n" + Support.nullMatch).isEmpty)
+    }
+
     @Test func sourceParameters() throws {
         let configuration = try Support.parse(
             """

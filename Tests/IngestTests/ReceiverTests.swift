@@ -103,10 +103,13 @@ func startTCP(_ sink: RecordingSink, limit: Int = 8192) async throws -> (TCPRece
 }
 
 func startUDP(
-    _ sink: RecordingSink, limit: Int = 8192, receiveBufferSize: Int = 8 << 20, onKernelDrops: @escaping @Sendable (Int) -> Void = { _ in }
+    _ sink: RecordingSink, limit: Int = 8192, receiveBufferSize: Int = 8 << 20, keepsSenders: Bool = false,
+    onKernelDrops: @escaping @Sendable (Int) -> Void = { _ in }
 ) async throws -> (UDPReceiver, Running) {
+    var configuration = ReceiverConfiguration(host: "127.0.0.1", port: 0, messageLengthLimit: limit, receiveBufferSize: receiveBufferSize)
+    configuration.keepsSenders = keepsSenders
     let receiver = UDPReceiver(
-        configuration: ReceiverConfiguration(host: "127.0.0.1", port: 0, messageLengthLimit: limit, receiveBufferSize: receiveBufferSize),
+        configuration: configuration,
         sink: sink, group: MultiThreadedEventLoopGroup.singleton, logger: quietLogger, onKernelDrops: onKernelDrops)
     let port = try await boundPort { onBound in try await receiver.run(onBound: onBound) }
     return (receiver, Running(port: port.0, task: port.1, stop: { receiver.stop() }))
@@ -225,6 +228,28 @@ struct ReceiverTests {
         #expect(sink.frames.map { String(decoding: $0, as: UTF8.self) } == expected)
         #expect(sink.state.withLock { $0.batches.reduce(0) { $0 + $1.cutFrames } } == 1)
         #expect(try await running.stopAndWait(), "run() did not return after stop()")
+    }
+
+    @Test("UDP: when records name their sender, each datagram's sender is kept beside its frame")
+    func udpSendersKept() async throws {
+        let sink = RecordingSink()
+        let (_, running) = try await startUDP(sink, keepsSenders: true)
+        let sockets = try (0..<2).map { _ in try Loopback.udpSocket() }
+        defer { sockets.forEach { close($0) } }
+        for n in 0..<10 { try Loopback.sendDatagram(sockets[n % 2], Array(message(n % 2, n).utf8), port: running.port) }
+        #expect(await eventually(within: 20) { sink.frameCount == 10 })
+        let batches = sink.state.withLock { $0.batches }
+        #expect(batches.allSatisfy { $0.framePeers?.count == $0.frames.count })
+        var portsBySender: [Int: Set<Int>] = [:]
+        for batch in batches {
+            for (frame, peer) in zip(batch.frames, batch.framePeers ?? []) {
+                let sender = String(buffer: frame).contains("app[0]") ? 0 : 1
+                portsBySender[sender, default: []].insert(peer.port ?? 0)
+                #expect(peer.ipAddress == "127.0.0.1")
+            }
+        }
+        #expect(portsBySender[0]?.count == 1 && portsBySender[1]?.count == 1 && portsBySender[0] != portsBySender[1])
+        #expect(try await running.stopAndWait())
     }
 
     @Test("TCP backpressure: a held sink stalls the sender; after release all 20 MB arrive in order")

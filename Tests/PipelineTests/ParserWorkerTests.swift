@@ -19,12 +19,14 @@ struct ParserWorkerTests {
 
         init(
             routes: [String: Int], outputCount: Int, byTag: Bool = true, emitUnmatched: Bool = false,
-            clientSubjectKey: String? = nil
+            clientSubjectKey: String? = nil, keys: RecordKeys = RecordKeys()
         ) {
             outputs = (0..<outputCount).map { _ in BoundedQueue<EncodedBatch>(.watermark(low: 1, high: 64)) }
+            var keys = keys
+            keys.clientSubject = keys.clientSubject ?? clientSubjectKey
             let routing = SourceRouting(
                 name: "test", tag: "system", parser: SyslogParser(), emitUnmatchedLines: emitUnmatched,
-                clientSubjectKey: clientSubjectKey,
+                keys: keys,
                 route: { tag in routes.first { tag.hasPrefix($0.key) }?.value }
             )
             worker = ParserWorker(
@@ -37,10 +39,13 @@ struct ParserWorkerTests {
 
         /// Runs the worker over `frames` and returns what each output received.
         func run(
-            _ frames: [String], receivedAt: Int64 = 1_795_740_000 * 1_000_000_000, peerIdentity: String? = nil
+            _ frames: [String], receivedAt: Int64 = 1_795_740_000 * 1_000_000_000, peerIdentity: String? = nil,
+            peer: SocketAddress? = nil, framePeers: [SocketAddress]? = nil
         ) async -> [[EncodedBatch]] {
             var batch = FrameBatch(frames: frames.map { ByteBuffer(string: $0) }, receivedAt: receivedAt)
             batch.peerIdentity = peerIdentity
+            batch.peer = peer
+            batch.framePeers = framePeers
             try? await input.send(SourceBatch(source: 0, batch: batch))
             input.finish()
             await worker.run()
@@ -134,6 +139,26 @@ struct ParserWorkerTests {
         let anonymous = Harness(routes: ["system.": 0], outputCount: 1, clientSubjectKey: "tls_peer")
         let plain = try #require(await anonymous.run(["<13>Nov 27 00:10:00 host1 app: one"]).first?.first)
         #expect(try plain.parts.values.flatMap { try Self.lines($0) }.allSatisfy { $0["tls_peer"] == nil })
+    }
+
+    @Test("severity_key, facility_key, source_address_key, source_hostname_key: Fluentd's fields, in its order")
+    func fluentdRecordKeys() async throws {
+        let keys = RecordKeys(severity: "severity", facility: "facility", sourceAddress: "source_ip", sourceHostname: "source_host")
+        let harness = Harness(routes: ["system.": 0], outputCount: 1, emitUnmatched: true, keys: keys)
+        let peer = try SocketAddress(ipAddress: "127.0.0.1", port: 40000)
+        let received = await harness.run(["<38>Nov 27 00:10:00 host1 sshd[7]: one", "junk"], peer: peer)
+        let batch = try #require(received[0].first)
+        let lines = batch.parts.values.flatMap { $0.lines.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) } }
+        #expect(lines.contains(#"{"host":"host1","ident":"sshd","pid":"7","message":"one","severity":"info","facility":"auth","source_ip":"127.0.0.1","source_host":"localhost"}"#), "\(lines)")
+        // Fluentd's unmatched records name their sender, not a severity or facility.
+        #expect(lines.contains(#"{"unmatched_line":"junk","source_ip":"127.0.0.1","source_host":"localhost"}"#), "\(lines)")
+
+        // Datagrams name each their own sender.
+        let udp = Harness(routes: ["system.": 0], outputCount: 1, keys: RecordKeys(sourceAddress: "source_ip"))
+        let senders = try ["10.0.0.1", "10.0.0.2", "10.0.0.2"].map { try SocketAddress(ipAddress: $0, port: 514) }
+        let datagrams = try #require(await udp.run(["<13>Nov 27 00:10:00 a app: 1", "<13>Nov 27 00:10:00 b app: 2", "<13>Nov 27 00:10:00 b app: 3"], framePeers: senders).first?.first)
+        let records = try datagrams.parts.values.flatMap { try Self.lines($0) }
+        #expect(records.map { $0["source_ip"] as? String } == ["10.0.0.1", "10.0.0.2", "10.0.0.2"])
     }
 
     @Test func unparsableLinesAreCountedNotStoredByDefault() async throws {
