@@ -78,6 +78,69 @@ struct RELPTests {
         }
     }
 
+    /// RELP over TLS: rsyslog's omrelp with its own client certificate (librelp's GnuTLS) → `@type relp`
+    /// with `<transport tls>`, `client_cert_auth` and `client_subject_key`.
+    @Test func rsyslogOverRELPWithTLSAndAClientCertificate() async throws {
+        let certificates = try TestCertificates()
+        defer { certificates.remove() }
+        let directory = try PackagePaths.temporaryDirectory("relp-tls")
+        let port = try LoopbackPorts.free(1)[0]
+        let config = directory + "/sluice.conf"
+        try """
+            <source>
+              @type relp
+              port \(port)
+              bind 127.0.0.1
+              tag relp
+              client_subject_key tls_peer
+              <transport tls>
+                cert_path \(certificates.server.certificatePath)
+                private_key_path \(certificates.server.keyPath)
+                ca_path \(certificates.caPath)
+                client_cert_auth true
+              </transport>
+            </source>
+            <match relp.**>
+              @type s3
+              local_directory \(directory)/data
+              s3_bucket bucket
+              path logs/
+              store_as gzip
+              <buffer tag,time>
+                @type file
+                path \(directory)/buffer
+                timekey 3600
+                timekey_wait 3600
+              </buffer>
+            </match>
+
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let sluice = try await SluiceRun(config: config, directory: directory, listeners: 1)
+        #expect(sluice.child.output.contains("with relp over tls"))
+        let rsyslog = try await PrivateRsyslog(forwarding: """
+            module(load="omrelp")
+            :msg, contains, "over-tls" action(type="omrelp" target="127.0.0.1" port="\(port)" tls="on"
+                   tls.caCert="\(certificates.caPath)" tls.myCert="\(certificates.client.certificatePath)"
+                   tls.myPrivKey="\(certificates.client.keyPath)" tls.authMode="name" tls.permittedPeer=["localhost"])
+            """)
+        for n in 0..<3 {
+            try rsyslog.log("relp over-tls message \(n)", tag: "app", pid: 100 + n, priority: "user.notice")
+        }
+        var stored: [[String: Any]] = []
+        let arrived = try await eventually(timeout: .seconds(40), interval: .seconds(1)) {
+            sluice.flush()
+            try await Task.sleep(for: .milliseconds(500))
+            stored = try Self.storedRecords(under: directory + "/data")
+            return stored.count >= 3
+        }
+        await rsyslog.stop()
+        let status = await sluice.stop()
+        #expect(arrived, "stored \(stored.count) of 3\n\(sluice.child.output.suffix(3000))")
+        #expect(status == 0)
+        #expect(stored.compactMap { $0["message"] as? String }.sorted() == (0..<3).map { "relp over-tls message \($0)" })
+        #expect(stored.allSatisfy { $0["tls_peer"] as? String == certificates.client.subject && $0["ident"] as? String == "app" }, "\(stored)")
+    }
+
     /// The other side: `sluice loadgen --transport relp` against rsyslog's own RELP server (imrelp).
     @Test func loadgenSpeaksRELPToRsyslogsImrelp() async throws {
         let port = try LoopbackPorts.free(1)[0]
