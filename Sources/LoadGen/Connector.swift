@@ -65,7 +65,7 @@ enum Connector {
                     channel.eventLoop.makeCompletedFuture {
                         let pipeline = channel.pipeline.syncOperations
                         try pipeline.addHandler(ByteToMessageHandler(RELPFrameDecoder(limit: 4096)))
-                        try pipeline.addHandler(RELPClientSession(counters: counters, drainTimeout: configuration.drainTimeout))
+                        try pipeline.addHandler(RELPClientSession(counters: counters, answerTimeout: configuration.stallTimeout))
                     }.flatMap { initializer(channel) }
                 }
                 .connect(host: configuration.host, port: configuration.port)

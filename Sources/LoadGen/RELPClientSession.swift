@@ -3,7 +3,8 @@ import NIOCore
 
 /// The client side of a RELP session for the load generator, between the socket and the `LoadWriter`:
 /// opens the session before the first message, counts the `200 OK` answers, and turns the writer's close
-/// into RELP's `close`, so a run ends once the receiver has answered everything (or the drain time-out).
+/// into RELP's `close`, so a run ends once the receiver has answered everything (or nothing came for the
+/// stall time-out).
 ///
 /// The writer renders `TXNR syslog LEN MSG` frames itself (numbered from 2, after `open`); this handler
 /// only reads answers. Transactions are not windowed: the receiver's answers and TCP flow control pace
@@ -17,15 +18,16 @@ final class RELPClientSession: ChannelDuplexHandler {
     static let offers = "relp_version=0\nrelp_software=sluice-loadgen,1,https://github.com/sluice\ncommands=syslog"
 
     private let counters: ConnectionCounters
-    private let drainTimeout: TimeAmount
+    /// How long the answer to `close` is waited for: answers may lag the writes by a whole pipeline.
+    private let answerTimeout: TimeAmount
     private var opened = false
     /// The writer asked to close: `close` is sent, its answer awaited.
     private var closing: (transaction: Int, promise: EventLoopPromise<Void>?)?
     private var closeTimer: Scheduled<Void>?
 
-    init(counters: ConnectionCounters, drainTimeout: TimeAmount) {
+    init(counters: ConnectionCounters, answerTimeout: TimeAmount) {
         self.counters = counters
-        self.drainTimeout = drainTimeout
+        self.answerTimeout = answerTimeout
     }
 
     /// The transaction number of the `n`th message (0-based): 1 is `open`, and numbers wrap as librelp's.
@@ -76,7 +78,7 @@ final class RELPClientSession: ChannelDuplexHandler {
         buffer.writeString("\(transaction) close 0\n")
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         // Answers still owed when the time is up are not waited for.
-        closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: drainTimeout) { self.finishClosing(context) }
+        closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: answerTimeout) { self.finishClosing(context) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -42,6 +42,8 @@ struct RELPLoadTests {
         var configuration = LoadGeneratorTests.configuration(port: port, transport: .relp)
         configuration.connections = 3
         configuration.bound = .countOrDuration(30_000, .seconds(60))
+        // Other suites share this process's event loops: give queued writes time rather than abandon them.
+        configuration.drainTimeout = .seconds(30)
         let report = try await LoadGeneratorTests.run(configuration)
         receiver.stop()
         try await task.value
