@@ -26,7 +26,7 @@ extension SyslogParser {
         guard start < frame.count else { throw SyslogParseError(code: .invalidTimestamp, offset: start) }
         let (timestamp, stampEnd): (SyslogTimestamp, Int)
         if frame[start].asciiDigit != nil {
-            (timestamp, stampEnd) = try Self.parseRFC3339(frame, at: start)
+            (timestamp, stampEnd) = try Self.parseRFC3339(frame, at: start, localOffset: Int64(configuration.utcOffsetSeconds))
         } else {
             (timestamp, stampEnd) = try Self.parseBSDTimestamp(
                 frame, at: start, now: now, utcOffsetSeconds: configuration.utcOffsetSeconds

@@ -4,7 +4,8 @@ import CivilTime
 ///
 /// - RFC 3339 (RFC 5424's TIMESTAMP, and rsyslog's `RSYSLOG_ForwardFormat` in
 ///   an otherwise RFC 3164 header): `YYYY-MM-DDThh:mm:ss[.1-9 digits](Z|±hh:mm)`.
-///   `T` and `Z` must be upper case (RFC 5424 §6.2.3). Up to 9 fraction digits
+///   `T` and `Z` must be upper case (RFC 5424 §6.2.3). In an RFC 3164 header the
+///   zone may be missing (syslog-ng's `loggen`): local time in the source's zone. Up to 9 fraction digits
 ///   are kept (rsyslog sends 6; go-syslog's limit of 6 would reject chrony-era
 ///   senders writing nanoseconds).
 /// - BSD (RFC 3164): `Mmm dd hh:mm:ss` with the day space- or zero-padded or
@@ -15,9 +16,13 @@ import CivilTime
 ///
 /// Both reject dates and times that do not exist (Feb 30, 24:00, minute 60).
 extension SyslogParser {
-    /// Parses an RFC 3339 stamp starting at `start`; returns it and the index after it.
+    /// Parses an RFC 3339 stamp starting at `start`; returns it and the index after it. With
+    /// `localOffset` (an RFC 3164 header) a stamp without a zone is also taken, as local time at that
+    /// offset: syslog-ng's `loggen` writes `2026-11-27T08:57:07` in its RFC 3164 mode.
     @inline(__always)
-    static func parseRFC3339(_ frame: FrameBytes, at start: Int) throws(SyslogParseError) -> (SyslogTimestamp, Int) {
+    static func parseRFC3339(
+        _ frame: FrameBytes, at start: Int, localOffset: Int64? = nil
+    ) throws(SyslogParseError) -> (SyslogTimestamp, Int) {
         var index = start
         let year = try digits(frame, &index, count: 4)
         try expect(frame, &index, "-")
@@ -37,6 +42,8 @@ extension SyslogParser {
         guard index < frame.count else { throw SyslogParseError(code: .invalidTimestamp, offset: index) }
         var offset: Int64 = 0
         switch frame[index] {
+        case UInt8(ascii: " ") where localOffset != nil:
+            offset = localOffset!
         case UInt8(ascii: "Z"):
             index += 1
         case UInt8(ascii: "+"), UInt8(ascii: "-"):

@@ -50,8 +50,9 @@ final class AcknowledgingSink: FrameBatchSink {
     var waitingCount: Int { state.withLock { $0.waiting.count } }
 }
 
-/// A blocking RELP client over a POSIX socket: writes frames, reads answers.
-final class RELPTestClient {
+/// A RELP client over a POSIX socket: writes frames, reads answers. Its reads block, so they run off
+/// Swift's cooperative pool (two threads here), which the receiver under test needs to answer them.
+final class RELPTestClient: @unchecked Sendable {
     let fd: Int32
     private var received: [UInt8] = []
     private var transaction = 1
@@ -76,15 +77,32 @@ final class RELPTestClient {
         return transaction
     }
 
-    func open() throws {
+    func open() async throws {
         let number = try send("open", "relp_version=0\nrelp_software=test\ncommands=syslog")
-        let answer = try #require(try nextAnswer())
+        let answer = try #require(try await nextAnswer())
         #expect(answer.transaction == number && answer.text.hasPrefix("200 OK\n") && answer.text.contains("commands=syslog"))
     }
 
     /// The next `rsp` (transaction and text), or nil when the server closed the connection or
     /// `timeoutMilliseconds` passed.
-    func nextAnswer(timeoutMilliseconds: Int = 10_000) throws -> (transaction: Int, text: String)? {
+    func nextAnswer(timeoutMilliseconds: Int = 10_000) async throws -> (transaction: Int, text: String)? {
+        try await offThePool { try self.waitForAnswer(timeoutMilliseconds: timeoutMilliseconds) }
+    }
+
+    /// Everything the server sends until it closes the connection (or 10 s pass).
+    func rest() async throws -> [UInt8] {
+        try await offThePool {
+            var rest: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = recv(self.fd, &chunk, chunk.count, 0)
+                guard count > 0 else { return rest }
+                rest += chunk[0..<count]
+            }
+        }
+    }
+
+    private func waitForAnswer(timeoutMilliseconds: Int) throws -> (transaction: Int, text: String)? {
         var timeout = timeval(tv_sec: timeoutMilliseconds / 1000, tv_usec: Int((timeoutMilliseconds % 1000) * 1000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         while true {
@@ -124,23 +142,25 @@ struct RELPSessionTests {
         let sink = AcknowledgingSink(autoAcknowledge: false)
         let (_, running) = try await startRELP(sink)
         let client = try RELPTestClient(port: running.port)
-        try client.open()
+        try await client.open()
         let sent = try (0..<5).map { try client.send("syslog", message(0, $0)) }
         let close = try client.send("close")
         #expect(await eventually(within: 30) { sink.frames.count == 5 })
         // Stored by nobody yet: no answer may come.
-        #expect(try client.nextAnswer(timeoutMilliseconds: 300) == nil)
+        let early = try await client.nextAnswer(timeoutMilliseconds: 300)
+        #expect(early == nil)
         sink.acknowledge(stored: true)
         var answers: [Int] = []
         for _ in sent {
-            let answer = try #require(try client.nextAnswer())
+            let answer = try #require(try await client.nextAnswer())
             #expect(answer.text == "200 OK")
             answers.append(answer.transaction)
         }
         #expect(answers == sent)
-        let closing = try #require(try client.nextAnswer())
+        let closing = try #require(try await client.nextAnswer())
         #expect(closing.transaction == close && closing.text.isEmpty)
-        #expect(try client.nextAnswer() == nil, "the session should end after close")
+        let afterClose = try await client.nextAnswer()
+        #expect(afterClose == nil, "the session should end after close")
         #expect(sink.frames == (0..<5).map { message(0, $0) })
         _ = try await running.stopAndWait()
     }
@@ -150,19 +170,13 @@ struct RELPSessionTests {
         let sink = AcknowledgingSink(autoAcknowledge: false)
         let (_, running) = try await startRELP(sink)
         let client = try RELPTestClient(port: running.port)
-        try client.open()
+        try await client.open()
         let sent = try (0..<3).map { try client.send("syslog", message(0, $0)) }
         #expect(await eventually(within: 30) { sink.frames.count == 3 })
         running.stop()
         try await Task.sleep(for: .milliseconds(100))
         sink.acknowledge(stored: true)
-        var rest: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = recv(client.fd, &chunk, chunk.count, 0)
-            guard count > 0 else { break }
-            rest += chunk[0..<count]
-        }
+        let rest = try await client.rest()
         #expect(String(decoding: rest, as: UTF8.self) == sent.map { "\($0) rsp 6 200 OK\n" }.joined() + "0 serverclose 0\n")
         _ = try await running.stopAndWait()
     }
@@ -172,11 +186,12 @@ struct RELPSessionTests {
         let sink = AcknowledgingSink(autoAcknowledge: false)
         let (_, running) = try await startRELP(sink)
         let client = try RELPTestClient(port: running.port)
-        try client.open()
+        try await client.open()
         try client.send("syslog", message(0, 0))
         #expect(await eventually(within: 30) { sink.waitingCount == 1 })
         sink.acknowledge(stored: false)
-        #expect(try client.nextAnswer() == nil)
+        let unanswered = try await client.nextAnswer()
+        #expect(unanswered == nil)
         _ = try await running.stopAndWait()
     }
 
@@ -187,7 +202,7 @@ struct RELPSessionTests {
         let (_, running) = try await startRELP(sink, filter: filter)
         do {
             let first = try RELPTestClient(port: running.port)
-            try first.open()
+            try await first.open()
             for n in 0..<5 { try first.send("syslog", message(0, n)) }
             #expect(await eventually(within: 30) { sink.frames.count == 5 })
             // The connection breaks before any answer; the batch is stored afterwards.
@@ -197,14 +212,14 @@ struct RELPSessionTests {
 
         // The sender resends the five unanswered messages, then goes on.
         let second = try RELPTestClient(port: running.port)
-        try second.open()
+        try await second.open()
         let sent = try (0..<8).map { try second.send("syslog", message(0, $0)) }
         for expected in sent {
             if sink.waitingCount > 0 { sink.acknowledge(stored: true) }
-            var answer = try second.nextAnswer(timeoutMilliseconds: 200)
+            var answer = try await second.nextAnswer(timeoutMilliseconds: 200)
             while answer == nil {
                 sink.acknowledge(stored: true)
-                answer = try second.nextAnswer(timeoutMilliseconds: 200)
+                answer = try await second.nextAnswer(timeoutMilliseconds: 200)
             }
             #expect(answer?.transaction == expected && answer?.text == "200 OK")
         }
@@ -220,11 +235,11 @@ struct RELPSessionTests {
         let filter = ResendFilter(recovered: ["relp/test 127.0.0.1": [99] + stored])
         let (_, running) = try await startRELP(sink, filter: filter)
         let client = try RELPTestClient(port: running.port)
-        try client.open()
+        try await client.open()
         let sent = try (0..<8).map { try client.send("syslog", message(0, $0)) }
         var answered: [Int] = []
         for _ in sent {
-            let answer = try #require(try client.nextAnswer())
+            let answer = try #require(try await client.nextAnswer())
             #expect(answer.text == "200 OK")
             answered.append(answer.transaction)
         }
@@ -238,7 +253,7 @@ struct RELPSessionTests {
         let sink = AcknowledgingSink(autoAcknowledge: true)
         let (_, running) = try await startRELP(sink)
         let client = try RELPTestClient(port: running.port)
-        try client.open()
+        try await client.open()
         // Small kernel buffers on the client's side, so the answers back up quickly.
         var size: Int32 = 4096
         setsockopt(client.fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))

@@ -17,7 +17,7 @@ public func fuzzFramer(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         buffer.writeBytes(UnsafeBufferPointer(rebasing: bytes[offset..<end]))
         offset = end
         var steps = 0
-        while true {
+        decoding: while true {
             let before = buffer.readableBytes
             switch decoder.decodeNext(from: &buffer) {
             case .frame(let frame):
@@ -25,9 +25,8 @@ public func fuzzFramer(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             case .progress:
                 precondition(buffer.readableBytes < before, "progress without consuming")
             case .needMoreData:
-                break
+                break decoding
             }
-            if case .needMoreData = decoder.decodeNext(from: &buffer) { break }
             steps += 1
             precondition(steps <= size + 1, "more steps than bytes")
         }
