@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Codec", targets: ["Codec"]),
         .library(name: "S3", targets: ["S3"]),
         .library(name: "Spool", targets: ["Spool"]),
+        .library(name: "Framing", targets: ["Framing"]),
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
     ],
@@ -79,11 +80,19 @@ let package = Package(
             path: "Sources/Spool"
         ),
 
-        // UDP, TCP and TLS receivers (SwiftNIO) and their framing decoders.
+        // Stream framers: syslog (RFC 6587, octet counting or LF) and RELP frames. Pure decoders on
+        // NIOCore's ByteBuffer, apart from the receivers so the fuzz targets link only them.
+        .target(
+            name: "Framing",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            path: "Sources/Framing"
+        ),
+
+        // UDP, TCP, TLS and RELP receivers (SwiftNIO).
         .target(
             name: "Ingest",
             dependencies: [
-                "SyslogProtocol", "CivilTime",
+                "SyslogProtocol", "CivilTime", "Framing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),

@@ -19,12 +19,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "FuzzFramer",
-            dependencies: [.product(name: "Ingest", package: "sluice"), .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [.product(name: "Framing", package: "sluice"), .product(name: "NIOCore", package: "swift-nio")],
             path: "Sources/FuzzFramer"
         ),
         .executableTarget(
             name: "FuzzRELP",
-            dependencies: [.product(name: "Ingest", package: "sluice"), .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [.product(name: "Framing", package: "sluice"), .product(name: "NIOCore", package: "swift-nio")],
             path: "Sources/FuzzRELP"
         ),
         .executableTarget(

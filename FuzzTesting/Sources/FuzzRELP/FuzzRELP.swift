@@ -1,4 +1,4 @@
-import Ingest
+import Framing
 import NIOCore
 
 /// Any bytes as a RELP stream, fed in pieces whose sizes come from the first byte: frames come out with
