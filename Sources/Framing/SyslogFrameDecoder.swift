@@ -65,12 +65,19 @@ public struct SyslogFrameDecoder: ByteToMessageDecoder {
     ) throws -> DecodingState {
         let state = try decode(context: context, buffer: &buffer)
         guard state == .needMoreData, seenEOF else { return state }
-        // The connection ended: what is left is the last message, sent without its terminating LF.
-        if case .frameStart = self.state, let frame = trailingFrame(from: &buffer) {
+        if let frame = finish(&buffer) {
             context.fireChannelRead(Self.wrapInboundOut(frame))
         }
-        buffer.moveReaderIndex(to: buffer.writerIndex)
         return .needMoreData
+    }
+
+    /// At the end of the stream, once `decodeNext` needs more data: what is left is the last message,
+    /// sent without its terminating LF (nothing while the rest of a cut frame was being discarded).
+    /// Consumes the buffer.
+    public mutating func finish(_ buffer: inout ByteBuffer) -> DecodedFrame? {
+        defer { buffer.moveReaderIndex(to: buffer.writerIndex) }
+        guard case .frameStart = state else { return nil }
+        return trailingFrame(from: &buffer)
     }
 
     /// What one decoding step found.

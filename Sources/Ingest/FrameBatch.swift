@@ -26,6 +26,13 @@ public struct FrameBatch: Sendable {
     /// The subject of the sender's verified TLS client certificate; nil without one.
     public var peerIdentity: String?
 
+    /// Adds a decoded stream frame.
+    mutating func append(_ frame: DecodedFrame) {
+        frames.append(frame.bytes)
+        byteCount += frame.bytes.readableBytes
+        if frame.wasCut { cutFrames += 1 }
+    }
+
     public init(
         frames: [ByteBuffer] = [],
         cutFrames: Int = 0,

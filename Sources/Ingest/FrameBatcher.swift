@@ -1,10 +1,46 @@
 import CivilTime
 import NIOCore
 
-/// Gathers the frames of one read burst into a `FrameBatch`, so the pipeline pays its per-element costs
-/// (a queue hop, a task switch) once per burst rather than once per message.
+/// The stream framer run over each read: the read's frames go on as one `FrameBatch`, so they cross
+/// the channel pipeline once per read rather than one by one (a boxed, dynamically cast value and a
+/// handler call each).
+struct SyslogBatchDecoder: ByteToMessageDecoder {
+    typealias InboundOut = FrameBatch
+
+    private var framer: SyslogFrameDecoder
+
+    init(limit: Int) {
+        framer = SyslogFrameDecoder(limit: limit)
+    }
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        var batch = FrameBatch()
+        decoding: while true {
+            switch framer.decodeNext(from: &buffer) {
+            case .frame(let frame): batch.append(frame)
+            case .progress: continue
+            case .needMoreData: break decoding
+            }
+        }
+        if !batch.frames.isEmpty { context.fireChannelRead(Self.wrapInboundOut(batch)) }
+        return .needMoreData
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        _ = try decode(context: context, buffer: &buffer)
+        if seenEOF, let frame = framer.finish(&buffer) {
+            var last = FrameBatch()
+            last.append(frame)
+            context.fireChannelRead(Self.wrapInboundOut(last))
+        }
+        return .needMoreData
+    }
+}
+
+/// Gathers the frames of one read burst (several reads) into a `FrameBatch`, so the pipeline pays its
+/// per-element costs (a queue hop, a task switch) once per burst rather than once per message.
 final class StreamFrameBatcher: ChannelInboundHandler {
-    typealias InboundIn = DecodedFrame
+    typealias InboundIn = FrameBatch
     typealias InboundOut = FrameBatch
 
     /// A burst larger than this is handed on in parts, so one batch stays small.
@@ -15,10 +51,14 @@ final class StreamFrameBatcher: ChannelInboundHandler {
     private var peerIdentity: String?
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        batch.frames.append(frame.bytes)
-        batch.byteCount += frame.bytes.readableBytes
-        if frame.wasCut { batch.cutFrames += 1 }
+        let read = unwrapInboundIn(data)
+        if batch.frames.isEmpty {
+            batch = read
+        } else {
+            batch.frames += read.frames
+            batch.byteCount += read.byteCount
+            batch.cutFrames += read.cutFrames
+        }
         if batch.frames.count >= Self.maximumFrames {
             flush(context: context)
         }
@@ -46,7 +86,6 @@ final class StreamFrameBatcher: ChannelInboundHandler {
         batch.peerIdentity = peerIdentity
         context.fireChannelRead(wrapInboundOut(batch))
         batch = FrameBatch()
-        batch.frames.reserveCapacity(64)
     }
 }
 
