@@ -49,6 +49,7 @@ struct ParserWorker: Sendable {
             var fieldsPeer = batch.peer
             var unmatchedCount = 0
             var unroutedCount = 0
+            var running = RunningPart(reserve: min(batch.byteCount + batch.frames.count * 64, 1 << 20))
             for (index, frame) in batch.frames.enumerated() {
                 if let peers = batch.framePeers, index < peers.count, peers[index] != fieldsPeer {
                     fieldsPeer = peers[index]
@@ -68,7 +69,7 @@ struct ParserWorker: Sendable {
                             tag: partitioning.byTag ? routing.tags[slot] : "",
                             timeSlice: partitioning.spool.timeSlice(of: time)
                         )
-                        encoded[route].parts[key, default: EncodedBatch.Part()].append(time: time) { lines in
+                        running.append(route: route, key: key, time: time, into: &encoded) { lines in
                             JSONRecordEncoder.appendRecord(
                                 message, frame: bytes, extraFields: routing.slotFields?[slot], moreFields: senderFields, to: &lines)
                         }
@@ -83,7 +84,7 @@ struct ParserWorker: Sendable {
                             tag: partitioning.byTag ? tag : "",
                             timeSlice: partitioning.spool.timeSlice(of: now)
                         )
-                        encoded[route].parts[key, default: EncodedBatch.Part()].append(time: now) { lines in
+                        running.append(route: route, key: key, time: now, into: &encoded) { lines in
                             lines.append(contentsOf: Self.unmatchedKey)
                             JSONRecordEncoder.appendJSONString(bytes, to: &lines)
                             if let senderFields {
@@ -95,6 +96,7 @@ struct ParserWorker: Sendable {
                     }
                 }
             }
+            running.flush(into: &encoded)
             received[item.source].increment(by: batch.frames.count)
             receivedBytes[item.source].increment(by: batch.byteCount)
             if batch.cutFrames > 0 { cut[item.source].increment(by: batch.cutFrames) }
@@ -123,6 +125,44 @@ struct ParserWorker: Sendable {
             }
             acknowledgement?.release(stored: true)
         }
+    }
+}
+
+/// The partition records are being appended to. A batch's records mostly share one partition, so they
+/// go here until the partition changes: the per-output dictionary is hashed once per run of records,
+/// not once per record, and the lines, reserved for the whole batch, are rarely copied to grow.
+struct RunningPart {
+    private var route = -1
+    private var key = PartitionKey(tag: "", timeSlice: .min)
+    private var part = EncodedBatch.Part()
+    private let reserve: Int
+
+    init(reserve: Int) {
+        self.reserve = reserve
+    }
+
+    mutating func append(
+        route: Int, key: PartitionKey, time: Int64, into encoded: inout [EncodedBatch], _ encode: (inout [UInt8]) -> Void
+    ) {
+        if route != self.route || key != self.key {
+            flush(into: &encoded)
+            self.route = route
+            self.key = key
+            if let earlier = encoded[route].parts.removeValue(forKey: key) {
+                part = earlier
+            } else {
+                part.lines.reserveCapacity(reserve)
+            }
+        }
+        part.append(time: time, encode)
+    }
+
+    /// Puts the running part into its output's batch; call before the batch is handed on.
+    mutating func flush(into encoded: inout [EncodedBatch]) {
+        guard route >= 0 else { return }
+        encoded[route].parts[key] = part
+        part = EncodedBatch.Part()
+        route = -1
     }
 }
 
