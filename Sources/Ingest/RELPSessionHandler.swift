@@ -235,10 +235,11 @@ final class RELPSessionHandler: ChannelDuplexHandler {
     private func acknowledged(_ id: Int, stored: Bool) {
         let index = id - firstPendingID
         guard index >= 0, index < pending.count else { return }
-        pending[pending.index(pending.startIndex, offsetBy: index)].stored = stored
+        let position = pending.index(pending.startIndex, offsetBy: index)
+        pending[position].stored = stored
         guard let context, context.channel.isActive else {
             // Handed over as on their way when the session broke: not so.
-            if !stored { configuration.resendFilter.withdraw(sender, digests: pending[pending.index(pending.startIndex, offsetBy: index)].digests) }
+            if !stored { configuration.resendFilter.withdraw(sender, digests: pending[position].digests) }
             return
         }
         answerAcknowledged(context: context)
@@ -250,7 +251,7 @@ final class RELPSessionHandler: ChannelDuplexHandler {
         while let head = pending.first, let stored = head.stored {
             guard stored else {
                 logger.warning("could not store \(head.transactions.count) messages from RELP sender \(sender); closing the session unanswered so it sends them again")
-                if answers.readableBytes > 0 { context.write(wrapOutboundOut(answers), promise: nil) }
+                if answers.readableBytes > 0 { context.writeAndFlush(wrapOutboundOut(answers), promise: nil) }
                 context.close(promise: nil)
                 return
             }
