@@ -1,17 +1,23 @@
 # Sourced by the end-to-end scripts: a release sluice on a TCP syslog source and a local-directory
 # bucket, started and waited for, and the numbered messages it stored, counted.
 #
-#   start_sluice WORK CODEC [TRANSPORT]   builds, writes WORK/sluice.conf (TRANSPORT tcp, udp or relp,
-#                             default tcp), starts sluice; sets $sluice, $port, $sluice_pid, $metrics_port
+#   start_sluice WORK CODEC [TRANSPORT]   builds, then run_sluice with the release binary
+#   run_sluice WORK CODEC [TRANSPORT]     writes WORK/sluice.conf (TRANSPORT tcp, udp or relp, default
+#                             tcp), starts $sluice on it; sets $port, $sluice_pid, $metrics_port
 #   count_stored WORK CODEC   prints "<unique numbered messages> <duplicates>" from WORK/bucket
 
 start_sluice() {
-  local work=$1 codec=$2 transport=${3:-tcp}
-  local root type=syslog
-  if [ "$transport" = relp ]; then type=relp; transport=tcp; fi
+  local root
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
   swift build -c release --product sluice --package-path "$root" >/dev/null
   sluice="$root/.build/release/sluice"
+  run_sluice "$@"
+}
+
+run_sluice() {
+  local work=$1 codec=$2 transport=${3:-tcp}
+  local type=syslog
+  if [ "$transport" = relp ]; then type=relp; transport=tcp; fi
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   metrics_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   cat > "$work/sluice.conf" <<CONF
