@@ -15,32 +15,10 @@ struct RELPTests {
     @Test func rsyslogOverRELPStoresEachMessageFieldByField() async throws {
         let directory = try PackagePaths.temporaryDirectory("relp-fields")
         let port = try LoopbackPorts.free(1)[0]
-        let config = directory + "/sluice.conf"
-        try """
-            <source>
-              @type relp
-              port \(port)
-              bind 127.0.0.1
-              tag relp
-            </source>
-            <match relp.auth.warn relp.daemon.err relp.local3.notice>
-              @type s3
-              local_directory \(directory)/data
-              s3_bucket bucket
-              path logs/
-              store_as gzip
-              <buffer tag,time>
-                @type file
-                path \(directory)/buffer
-                timekey 3600
-                timekey_wait 3600
-              </buffer>
-            </match>
-            <match **>
-              @type null
-            </match>
-
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let config = try Self.writeConfig(
+            in: directory, port: port, match: "relp.auth.warn relp.daemon.err relp.local3.notice",
+            after: "<match **>\n  @type null\n</match>"
+        )
         let sluice = try await SluiceRun(config: config, directory: directory, listeners: 1)
         let rsyslog = try await PrivateRsyslog(forwarding: """
             module(load="omrelp")
@@ -85,36 +63,15 @@ struct RELPTests {
         defer { certificates.remove() }
         let directory = try PackagePaths.temporaryDirectory("relp-tls")
         let port = try LoopbackPorts.free(1)[0]
-        let config = directory + "/sluice.conf"
-        try """
-            <source>
-              @type relp
-              port \(port)
-              bind 127.0.0.1
-              tag relp
-              client_subject_key tls_peer
-              <transport tls>
-                cert_path \(certificates.server.certificatePath)
-                private_key_path \(certificates.server.keyPath)
-                ca_path \(certificates.caPath)
-                client_cert_auth true
-              </transport>
-            </source>
-            <match relp.**>
-              @type s3
-              local_directory \(directory)/data
-              s3_bucket bucket
-              path logs/
-              store_as gzip
-              <buffer tag,time>
-                @type file
-                path \(directory)/buffer
-                timekey 3600
-                timekey_wait 3600
-              </buffer>
-            </match>
-
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let config = try Self.writeConfig(in: directory, port: port, source: """
+            client_subject_key tls_peer
+            <transport tls>
+              cert_path \(certificates.server.certificatePath)
+              private_key_path \(certificates.server.keyPath)
+              ca_path \(certificates.caPath)
+              client_cert_auth true
+            </transport>
+            """)
         let sluice = try await SluiceRun(config: config, directory: directory, listeners: 1)
         #expect(sluice.child.output.contains("with relp over tls"))
         let rsyslog = try await PrivateRsyslog(forwarding: """
@@ -165,6 +122,42 @@ struct RELPTests {
         #expect(written)
     }
 
+    /// Writes `directory/sluice.conf`: a RELP source on `port` (plus `source` lines), records matching
+    /// `match` into a gzip local-directory bucket under `directory/data` (plus `buffer` lines), then
+    /// `after`. Chunks are due only an hour after their slice, so objects appear on SIGUSR1 or at stop.
+    static func writeConfig(
+        in directory: String, port: Int, source: String = "", match: String = "relp.**", chunkKeys: String = "tag,time",
+        buffer: String = "", after: String = ""
+    ) throws -> String {
+        let path = directory + "/sluice.conf"
+        try """
+            <source>
+              @type relp
+              port \(port)
+              bind 127.0.0.1
+              tag relp
+            \(source)
+            </source>
+            <match \(match)>
+              @type s3
+              local_directory \(directory)/data
+              s3_bucket bucket
+              path logs/
+              store_as gzip
+              <buffer \(chunkKeys)>
+                @type file
+                path \(directory)/buffer
+                timekey 3600
+                timekey_wait 3600
+                \(buffer)
+              </buffer>
+            </match>
+            \(after)
+
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     /// Every record of every gzip object under `root`.
     static func storedRecords(under root: String) throws -> [[String: Any]] {
         var records: [[String: Any]] = []
@@ -183,30 +176,7 @@ struct RELPTests {
         let directory = try PackagePaths.temporaryDirectory("relp-crash")
         let ports = try LoopbackPorts.free(2)
         let (relpPort, rsyslogPort) = (ports[0], ports[1])
-        let config = directory + "/sluice.conf"
-        try """
-            <source>
-              @type relp
-              port \(relpPort)
-              bind 127.0.0.1
-              tag relp
-            </source>
-            <match relp.**>
-              @type s3
-              local_directory \(directory)/data
-              s3_bucket bucket
-              path logs/
-              store_as gzip
-              <buffer time>
-                @type file
-                path \(directory)/buffer
-                timekey 3600
-                timekey_wait 3600
-                flush_at_shutdown true
-              </buffer>
-            </match>
-
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let config = try Self.writeConfig(in: directory, port: relpPort, chunkKeys: "time", buffer: "flush_at_shutdown true")
 
         func start(_ run: Int) async throws -> SluiceRun {
             let runDirectory = directory + "/run-\(run)"
