@@ -16,7 +16,7 @@ import Synchronization
 /// messages at the boundary are taken as one resent: a duplicate, never a loss, can follow.
 public final class ResendFilter: Sendable {
     /// Digests kept per sender: more than any sender's window of unacknowledged messages (rsyslog's
-    /// default is 128).
+    /// default is 128). Recovery keeps as many (`RecoveredReceipts.defaultLimit`).
     public static let defaultWindow = 1024
     /// How long an unclaimed list is kept for a sender that does not come back.
     static let retention: Int64 = 3600 * 1_000_000_000

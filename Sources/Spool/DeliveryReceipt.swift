@@ -71,7 +71,9 @@ public struct DeliveryReceipt: Sendable, Equatable {
 /// The receipts recovery found, kept per sender and cut to the most recent `limit` digests each: a
 /// sender resends at most its window of unacknowledged messages, so older ones never matter.
 public struct RecoveredReceipts: Sendable, Equatable {
-    public static let defaultLimit = 4096
+    /// As many as the RELP receiver compares a resend with (`ResendFilter.defaultWindow`): more would be
+    /// read at start only to be dropped.
+    public static let defaultLimit = 1024
 
     public let limit: Int
     private var receipts: [String: [DeliveryReceipt]] = [:]
