@@ -22,6 +22,13 @@ enum Connector {
                 )
             }
         }
+        // Every stream transport: the same connect timeout, no Nagle delay, the same queue bound.
+        let stream = {
+            ClientBootstrap(group: group)
+                .connectTimeout(configuration.connectTimeout)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelOption(.writeBufferWaterMark, value: waterMark)
+        }
         switch configuration.transport {
         case .tls:
             guard let tlsContext else { preconditionFailure("a TLS run makes its context before connecting") }
@@ -32,10 +39,7 @@ enum Connector {
             // connection rather than messages counted as sent.
             let handshake = group.next().makePromise(of: Void.self)
             do {
-                let channel = try await ClientBootstrap(group: group)
-                    .connectTimeout(configuration.connectTimeout)
-                    .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                    .channelOption(.writeBufferWaterMark, value: waterMark)
+                let channel = try await stream()
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             let pipeline = channel.pipeline.syncOperations
@@ -57,10 +61,7 @@ enum Connector {
                 throw error
             }
         case .relp:
-            return try await ClientBootstrap(group: group)
-                .connectTimeout(configuration.connectTimeout)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .channelOption(.writeBufferWaterMark, value: waterMark)
+            return try await stream()
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let pipeline = channel.pipeline.syncOperations
@@ -71,10 +72,7 @@ enum Connector {
                 .connect(host: configuration.host, port: configuration.port)
                 .get()
         case .tcp:
-            return try await ClientBootstrap(group: group)
-                .connectTimeout(configuration.connectTimeout)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .channelOption(.writeBufferWaterMark, value: waterMark)
+            return try await stream()
                 .channelInitializer(initializer)
                 .connect(host: configuration.host, port: configuration.port)
                 .get()
