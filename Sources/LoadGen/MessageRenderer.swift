@@ -109,10 +109,7 @@ struct MessageRenderer {
             }
             cursor += body - natural
         }
-        if framing == .lf || framing == .relp {
-            output[cursor] = UInt8(ascii: "\n")
-            cursor += 1
-        }
+        cursor = writeFramingTail(into: output, at: cursor)
         return cursor - offset
     }
 
@@ -128,10 +125,7 @@ struct MessageRenderer {
             output.baseAddress!.advanced(by: cursor).copyMemory(from: $0.baseAddress! + start, byteCount: body)
         }
         cursor += body
-        if framing == .lf || framing == .relp {
-            output[cursor] = UInt8(ascii: "\n")
-            cursor += 1
-        }
+        cursor = writeFramingTail(into: output, at: cursor)
         return cursor - offset
     }
 
@@ -162,6 +156,13 @@ struct MessageRenderer {
         Self.writeDecimal(body, digits: digits, into: output, at: offset)
         output[offset + digits] = UInt8(ascii: " ")
         return offset + digits + 1
+    }
+
+    /// The LF that ends an LF-framed message and a RELP frame.
+    private func writeFramingTail(into output: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+        guard framing == .lf || framing == .relp else { return offset }
+        output[offset] = UInt8(ascii: "\n")
+        return offset + 1
     }
 
     @inline(__always)
