@@ -52,18 +52,4 @@ public enum CivilDate {
         daysFromCivil(year: year, month: month, day: day) * 86_400
             + hour * 3600 + minute * 60 + second - utcOffsetSeconds
     }
-
-    /// The year of a year-less RFC 3164 stamp, as Vector's `resolve_year` does:
-    /// the receiver's current year, except that a December stamp received in
-    /// January is last year's and a January stamp received in December is next
-    /// year's (clock skew around New Year).
-    @inlinable
-    public static func resolveYear(month: Int64, now: Int64, utcOffsetSeconds: Int64) -> Int64 {
-        let localNow = now + utcOffsetSeconds
-        let days = localNow >= 0 ? localNow / 86_400 : (localNow - 86_399) / 86_400
-        let today = civilFromDays(days)
-        if month == 12 && today.month == 1 { return today.year - 1 }
-        if month == 1 && today.month == 12 { return today.year + 1 }
-        return today.year
-    }
 }

@@ -13,29 +13,43 @@ public enum JSONRecordEncoder {
     /// `extraFields` then `moreFields` (comma-joined `field(key:value:)`s) are written after the parsed
     /// keys, as Fluentd adds a source's own keys; they are made once per slot or sender, so a record
     /// costs only their copy.
+    ///
+    /// The record is measured first and then written through a pointer into `out`, grown once: one
+    /// capacity and uniqueness check per record instead of one per byte run.
     public static func appendRecord(
         _ message: SyslogMessage, frame: UnsafeRawBufferPointer, extraFields: [UInt8]? = nil, moreFields: [UInt8]? = nil,
         to out: inout [UInt8]
     ) {
-        out.append(UInt8(ascii: "{"))
-        var first = true
-        appendField(#""host":"#, message.host, frame, &out, &first)
-        appendField(#""ident":"#, message.ident, frame, &out, &first)
-        appendField(#""pid":"#, message.pid, frame, &out, &first)
-        appendField(#""msgid":"#, message.msgid, frame, &out, &first)
-        appendField(#""extradata":"#, message.extradata, frame, &out, &first)
-        appendField(#""message":"#, message.message, frame, &out, &first)
-        if let extraFields { appendFields(extraFields, &out, &first) }
-        if let moreFields { appendFields(moreFields, &out, &first) }
-        out.append(UInt8(ascii: "}"))
-        out.append(UInt8(ascii: "\n"))
+        var length = LengthCounter()
+        writeRecord(message, frame, extraFields, moreFields, into: &length)
+        out.append(count: length.count) { cursor in
+            writeRecord(message, frame, extraFields, moreFields, into: &cursor)
+        }
     }
 
-    @inline(__always)
-    private static func appendFields(_ fields: [UInt8], _ out: inout [UInt8], _ first: inout Bool) {
-        if !first { out.append(UInt8(ascii: ",")) }
-        out.append(contentsOf: fields)
-        first = false
+    /// Appends `{"unmatched_line":"…"}` and a `\n` for a line that is not syslog, as Fluentd's
+    /// `emit_unmatched_lines` records it, with `moreFields` after it.
+    public static func appendUnmatchedRecord(_ line: UnsafeRawBufferPointer, moreFields: [UInt8]? = nil, to out: inout [UInt8]) {
+        var length = LengthCounter()
+        writeUnmatchedRecord(line, moreFields, into: &length)
+        out.append(count: length.count) { cursor in
+            writeUnmatchedRecord(line, moreFields, into: &cursor)
+        }
+    }
+
+    /// Appends `bytes` as a quoted JSON string.
+    ///
+    /// `"` and `\` are escaped, control characters become `\n` `\t` `\r` `\b` `\f`
+    /// or `\u00XX`; DEL is kept. Valid UTF-8 is copied as is. Each byte that is
+    /// not part of valid UTF-8 (overlong forms, surrogates, stray continuation
+    /// bytes, truncated sequences) is written as `\u00XX`, its Latin-1 reading,
+    /// so that the output is always valid JSON and no byte is dropped.
+    public static func appendJSONString(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        var length = LengthCounter()
+        writeJSONString(bytes, into: &length)
+        out.append(count: length.count) { cursor in
+            writeJSONString(bytes, into: &cursor)
+        }
     }
 
     /// `"key":"value"`, escaped, for `appendRecord`'s extra fields or to end another record with.
@@ -47,6 +61,56 @@ public enum JSONRecordEncoder {
         out.append(UInt8(ascii: ":"))
         value.withUTF8 { appendJSONString(UnsafeRawBufferPointer($0), to: &out) }
         return out
+    }
+
+    @inline(__always)
+    static func writeRecord<Sink: JSONSink>(
+        _ message: SyslogMessage, _ frame: UnsafeRawBufferPointer, _ extraFields: [UInt8]?, _ moreFields: [UInt8]?,
+        into sink: inout Sink
+    ) {
+        sink.write(UInt8(ascii: "{"))
+        var first = true
+        writeField(#""host":"#, message.host, frame, &sink, &first)
+        writeField(#""ident":"#, message.ident, frame, &sink, &first)
+        writeField(#""pid":"#, message.pid, frame, &sink, &first)
+        writeField(#""msgid":"#, message.msgid, frame, &sink, &first)
+        writeField(#""extradata":"#, message.extradata, frame, &sink, &first)
+        writeField(#""message":"#, message.message, frame, &sink, &first)
+        if let extraFields { writeFields(extraFields, &sink, &first) }
+        if let moreFields { writeFields(moreFields, &sink, &first) }
+        sink.write(UInt8(ascii: "}"))
+        sink.write(UInt8(ascii: "\n"))
+    }
+
+    private static let unmatchedKey: StaticString = #"{"unmatched_line":"#
+
+    @inline(__always)
+    static func writeUnmatchedRecord<Sink: JSONSink>(_ line: UnsafeRawBufferPointer, _ moreFields: [UInt8]?, into sink: inout Sink) {
+        sink.write(UnsafeRawBufferPointer(start: unmatchedKey.utf8Start, count: unmatchedKey.utf8CodeUnitCount))
+        writeJSONString(line, into: &sink)
+        var first = false
+        if let moreFields { writeFields(moreFields, &sink, &first) }
+        sink.write(UInt8(ascii: "}"))
+        sink.write(UInt8(ascii: "\n"))
+    }
+
+    @inline(__always)
+    private static func writeFields<Sink: JSONSink>(_ fields: [UInt8], _ sink: inout Sink, _ first: inout Bool) {
+        if !first { sink.write(UInt8(ascii: ",")) }
+        fields.withUnsafeBytes { sink.write($0) }
+        first = false
+    }
+
+    @inline(__always)
+    private static func writeField<Sink: JSONSink>(
+        _ key: StaticString, _ range: Range<Int>?, _ frame: UnsafeRawBufferPointer,
+        _ sink: inout Sink, _ first: inout Bool
+    ) {
+        guard let range, range.lowerBound >= 0, range.upperBound <= frame.count else { return }
+        if !first { sink.write(UInt8(ascii: ",")) }
+        first = false
+        sink.write(UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+        writeJSONString(UnsafeRawBufferPointer(rebasing: frame[range]), into: &sink)
     }
 
     /// Whether any of eight bytes is not plain printable ASCII: at or above 0x80, below 0x20, `"` or `\`.
@@ -62,27 +126,10 @@ public enum JSONRecordEncoder {
             || hasZeroByte(word ^ 0x5C5C_5C5C_5C5C_5C5C)
     }
 
+    /// Writes `bytes` as a quoted JSON string (see `appendJSONString`).
     @inline(__always)
-    private static func appendField(
-        _ key: StaticString, _ range: Range<Int>?, _ frame: UnsafeRawBufferPointer,
-        _ out: inout [UInt8], _ first: inout Bool
-    ) {
-        guard let range, range.lowerBound >= 0, range.upperBound <= frame.count else { return }
-        if !first { out.append(UInt8(ascii: ",")) }
-        first = false
-        out.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
-        appendJSONString(UnsafeRawBufferPointer(rebasing: frame[range]), to: &out)
-    }
-
-    /// Appends `bytes` as a quoted JSON string.
-    ///
-    /// `"` and `\` are escaped, control characters become `\n` `\t` `\r` `\b` `\f`
-    /// or `\u00XX`; DEL is kept. Valid UTF-8 is copied as is. Each byte that is
-    /// not part of valid UTF-8 (overlong forms, surrogates, stray continuation
-    /// bytes, truncated sequences) is written as `\u00XX`, its Latin-1 reading,
-    /// so that the output is always valid JSON and no byte is dropped.
-    public static func appendJSONString(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
+    static func writeJSONString<Sink: JSONSink>(_ bytes: UnsafeRawBufferPointer, into sink: inout Sink) {
+        sink.write(UInt8(ascii: "\""))
         let count = bytes.count
         var runStart = 0
         var index = 0
@@ -95,9 +142,8 @@ public enum JSONRecordEncoder {
             let byte = bytes[index]
             if byte >= 0x20, byte < 0x80 {
                 if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                    flush(bytes, runStart, index, &out)
-                    out.append(UInt8(ascii: "\\"))
-                    out.append(byte)
+                    sink.write(UnsafeRawBufferPointer(rebasing: bytes[runStart..<index]))
+                    sink.write(UInt8(ascii: "\\"), byte)
                     index += 1
                     runStart = index
                 } else {
@@ -106,8 +152,8 @@ public enum JSONRecordEncoder {
                 continue
             }
             if byte < 0x20 {
-                flush(bytes, runStart, index, &out)
-                appendControl(byte, &out)
+                sink.write(UnsafeRawBufferPointer(rebasing: bytes[runStart..<index]))
+                writeControl(byte, &sink)
                 index += 1
                 runStart = index
                 continue
@@ -116,25 +162,18 @@ public enum JSONRecordEncoder {
             if length > 0 {
                 index += length
             } else {
-                flush(bytes, runStart, index, &out)
-                appendUnicodeEscape(byte, &out)
+                sink.write(UnsafeRawBufferPointer(rebasing: bytes[runStart..<index]))
+                writeUnicodeEscape(byte, &sink)
                 index += 1
                 runStart = index
             }
         }
-        flush(bytes, runStart, count, &out)
-        out.append(UInt8(ascii: "\""))
+        sink.write(UnsafeRawBufferPointer(rebasing: bytes[runStart..<count]))
+        sink.write(UInt8(ascii: "\""))
     }
 
     @inline(__always)
-    private static func flush(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ out: inout [UInt8]) {
-        if end > start {
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
-        }
-    }
-
-    @inline(__always)
-    private static func appendControl(_ byte: UInt8, _ out: inout [UInt8]) {
+    private static func writeControl<Sink: JSONSink>(_ byte: UInt8, _ sink: inout Sink) {
         let short: UInt8
         switch byte {
         case 0x0A: short = UInt8(ascii: "n")
@@ -143,23 +182,19 @@ public enum JSONRecordEncoder {
         case 0x08: short = UInt8(ascii: "b")
         case 0x0C: short = UInt8(ascii: "f")
         default:
-            appendUnicodeEscape(byte, &out)
+            writeUnicodeEscape(byte, &sink)
             return
         }
-        out.append(UInt8(ascii: "\\"))
-        out.append(short)
+        sink.write(UInt8(ascii: "\\"), short)
     }
 
     @inline(__always)
-    private static func appendUnicodeEscape(_ byte: UInt8, _ out: inout [UInt8]) {
+    private static func writeUnicodeEscape<Sink: JSONSink>(_ byte: UInt8, _ sink: inout Sink) {
         let hex: StaticString = "0123456789abcdef"
         let digits = hex.utf8Start
-        out.append(UInt8(ascii: "\\"))
-        out.append(UInt8(ascii: "u"))
-        out.append(UInt8(ascii: "0"))
-        out.append(UInt8(ascii: "0"))
-        out.append(digits[Int(byte >> 4)])
-        out.append(digits[Int(byte & 0xF)])
+        sink.write(UInt8(ascii: "\\"), UInt8(ascii: "u"))
+        sink.write(UInt8(ascii: "0"), UInt8(ascii: "0"))
+        sink.write(digits[Int(byte >> 4)], digits[Int(byte & 0xF)])
     }
 
     /// The length (2-4) of the well-formed UTF-8 sequence starting at `index`
@@ -189,6 +224,60 @@ public enum JSONRecordEncoder {
             return remaining >= 4 && continuation(1, 0x80, 0x8F) && continuation(2) && continuation(3) ? 4 : 0
         default:
             return 0
+        }
+    }
+}
+
+/// Where the encoder's bytes go: counted first, to grow the output once, then written.
+protocol JSONSink {
+    mutating func write(_ byte: UInt8)
+    mutating func write(_ first: UInt8, _ second: UInt8)
+    mutating func write(_ bytes: UnsafeRawBufferPointer)
+}
+
+/// Counts what would be written.
+struct LengthCounter: JSONSink {
+    var count = 0
+
+    @inline(__always) mutating func write(_ byte: UInt8) { count += 1 }
+    @inline(__always) mutating func write(_ first: UInt8, _ second: UInt8) { count += 2 }
+    @inline(__always) mutating func write(_ bytes: UnsafeRawBufferPointer) { count += bytes.count }
+}
+
+/// Writes through a pointer into room already made for exactly what `LengthCounter` counted.
+struct ByteCursor: JSONSink {
+    var pointer: UnsafeMutableRawPointer
+
+    @inline(__always) mutating func write(_ byte: UInt8) {
+        pointer.storeBytes(of: byte, as: UInt8.self)
+        pointer += 1
+    }
+
+    @inline(__always) mutating func write(_ first: UInt8, _ second: UInt8) {
+        pointer.storeBytes(of: first, as: UInt8.self)
+        pointer.storeBytes(of: second, toByteOffset: 1, as: UInt8.self)
+        pointer += 2
+    }
+
+    @inline(__always) mutating func write(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        pointer.copyMemory(from: source, byteCount: bytes.count)
+        pointer += bytes.count
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Appends `count` bytes written by `body` through a cursor; `body` must write exactly `count`.
+    @inline(__always)
+    mutating func append(count: Int, _ body: (inout ByteCursor) -> Void) {
+        let start = self.count
+        // Array offers no uninitialised growth: zeroing `count` bytes just before writing them costs
+        // far less than a checked append per byte run.
+        append(contentsOf: repeatElement(0, count: count))
+        withUnsafeMutableBytes { bytes in
+            var cursor = ByteCursor(pointer: bytes.baseAddress! + start)
+            body(&cursor)
+            assert(cursor.pointer == bytes.baseAddress! + start + count, "the record's length was miscounted")
         }
     }
 }

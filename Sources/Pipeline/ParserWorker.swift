@@ -13,11 +13,16 @@ struct SourceBatch: Sendable {
     var batch: FrameBatch
 }
 
-/// How an output wants its records partitioned.
+/// How an output wants its records partitioned. Plain values only: a worker reads it for every record.
 struct OutputPartitioning: Sendable {
     /// `tag` is a chunk key: one chunk per tag. Otherwise all tags share chunks.
     var byTag: Bool
-    var spool: SpoolConfiguration
+    var slicing: TimeSlicing
+
+    init(byTag: Bool, spool: SpoolConfiguration) {
+        self.byTag = byTag
+        self.slicing = spool.timeSlicing
+    }
 }
 
 /// A parser worker: takes frame batches, parses each frame, encodes the record as a JSON line and
@@ -29,8 +34,6 @@ struct ParserWorker: Sendable {
     let outputs: [(partitioning: OutputPartitioning, queue: BoundedQueue<EncodedBatch>)]
     let logger: Logger
 
-    private static let unmatchedKey = Array(#"{"unmatched_line":"#.utf8)
-
     func run() async {
         let received = sources.map { Counter(label: MetricName.receivedMessages, dimensions: [("input", $0.name)]) }
         let receivedBytes = sources.map { Counter(label: MetricName.receivedBytes, dimensions: [("input", $0.name)]) }
@@ -40,10 +43,12 @@ struct ParserWorker: Sendable {
         var warnings = RateLimitedWarning(logger: logger)
 
         var encoded = [EncodedBatch](repeating: EncodedBatch(), count: outputs.count)
+        let partitionings = outputs.map(\.partitioning)  // apart from the queues: no reference counted per record
         while let item = await input.next() {
             let routing = sources[item.source]
             let batch = item.batch
             let now = batch.receivedAt / 1_000_000_000
+            let receptionTime = routing.parser.receptionTime(now)
             // A stream's records share one sender; datagrams each name theirs (kept when a key asks).
             var senderFields = routing.senderFields(peer: batch.peer, identity: batch.peerIdentity)
             var fieldsPeer = batch.peer
@@ -57,17 +62,17 @@ struct ParserWorker: Sendable {
                 }
                 frame.withUnsafeReadableBytes { bytes in
                     do {
-                        let message = try routing.parser.parse(bytes, now: now)
+                        let message = try routing.parser.parse(bytes, at: receptionTime)
                         let slot = SourceRouting.slot(message)
                         guard let route = routing.routes[slot] else {
                             unroutedCount += 1
                             return
                         }
-                        let partitioning = outputs[route].partitioning
+                        let partitioning = partitionings[route]
                         let time = message.timestamp?.seconds ?? now
                         let key = PartitionKey(
                             tag: partitioning.byTag ? routing.tags[slot] : "",
-                            timeSlice: partitioning.spool.timeSlice(of: time)
+                            timeSlice: partitioning.slicing.slice(of: time)
                         )
                         running.append(route: route, key: key, time: time, into: &encoded) { lines in
                             JSONRecordEncoder.appendRecord(
@@ -79,19 +84,13 @@ struct ParserWorker: Sendable {
                             warnings.warn("invalid syslog message from \(routing.name): \(error)", frame: bytes)
                             return
                         }
-                        let partitioning = outputs[route].partitioning
+                        let partitioning = partitionings[route]
                         let key = PartitionKey(
                             tag: partitioning.byTag ? tag : "",
-                            timeSlice: partitioning.spool.timeSlice(of: now)
+                            timeSlice: partitioning.slicing.slice(of: now)
                         )
                         running.append(route: route, key: key, time: now, into: &encoded) { lines in
-                            lines.append(contentsOf: Self.unmatchedKey)
-                            JSONRecordEncoder.appendJSONString(bytes, to: &lines)
-                            if let senderFields {
-                                lines.append(UInt8(ascii: ","))
-                                lines.append(contentsOf: senderFields)
-                            }
-                            lines.append(contentsOf: "}\n".utf8)
+                            JSONRecordEncoder.appendUnmatchedRecord(bytes, moreFields: senderFields, to: &lines)
                         }
                     }
                 }

@@ -69,11 +69,34 @@ public struct SpoolConfiguration: Sendable {
         self.fileSystem = fileSystem
     }
 
+    /// How records are cut into time slices: `timekey` wide, in the zone of `timekeyUTCOffset`.
+    public var timeSlicing: TimeSlicing { TimeSlicing(timekey: timekey, utcOffset: timekeyUTCOffset) }
+
     /// The start of the slice that holds `time` (Unix seconds).
     public func timeSlice(of time: Int64) -> Int64 {
+        timeSlicing.slice(of: time)
+    }
+}
+
+/// The two numbers that cut time into chunk slices, apart from the rest of the configuration, so that a
+/// parser worker sorting records into slices copies two integers per record, not the configuration.
+public struct TimeSlicing: Sendable, Equatable {
+    /// Width of a slice in seconds; 0 when time is not a chunk key (every record in slice 0).
+    public var timekey: Int64
+    /// Offset from UTC of the zone slices are cut in, in seconds.
+    public var utcOffset: Int64
+
+    public init(timekey: Int64, utcOffset: Int64 = 0) {
+        self.timekey = timekey
+        self.utcOffset = utcOffset
+    }
+
+    /// The start of the slice that holds `time` (Unix seconds).
+    @inlinable
+    public func slice(of time: Int64) -> Int64 {
         guard timekey > 0 else { return 0 }
-        let local = time + timekeyUTCOffset
+        let local = time + utcOffset
         let start = local - ((local % timekey) + timekey) % timekey
-        return start - timekeyUTCOffset
+        return start - utcOffset
     }
 }

@@ -21,7 +21,7 @@ extension SyslogParser {
     @inline(__always)
     func parseRFC3164(
         _ frame: FrameBytes, from start: Int,
-        facility: SyslogFacility, severity: SyslogSeverity, now: Int64
+        facility: SyslogFacility, severity: SyslogSeverity, now: ReceptionTime
     ) throws(SyslogParseError) -> SyslogMessage {
         guard start < frame.count else { throw SyslogParseError(code: .invalidTimestamp, offset: start) }
         let (timestamp, stampEnd): (SyslogTimestamp, Int)

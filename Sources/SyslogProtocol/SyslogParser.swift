@@ -44,7 +44,19 @@ public struct SyslogParser: Sendable {
     ///   keeps the raw frame as an unmatched line.
     @inlinable
     public func parse(_ frame: UnsafeRawBufferPointer, now: Int64) throws(SyslogParseError) -> SyslogMessage {
-        try _parse(FrameBytes(frame), now: now)
+        try _parse(FrameBytes(frame), at: receptionTime(now))
+    }
+
+    /// Parses `frame` received at `time`, made by ``receptionTime(_:)`` once for a batch of frames.
+    @inlinable
+    public func parse(_ frame: UnsafeRawBufferPointer, at time: ReceptionTime) throws(SyslogParseError) -> SyslogMessage {
+        try _parse(FrameBytes(frame), at: time)
+    }
+
+    /// The reception time `now` (Unix seconds) in this parser's zone, for ``parse(_:at:)``.
+    @inlinable
+    public func receptionTime(_ now: Int64) -> ReceptionTime {
+        ReceptionTime(seconds: now, utcOffsetSeconds: Int64(configuration.utcOffsetSeconds))
     }
 
     /// Convenience for tests and tools; the pipeline passes a buffer pointer.
@@ -56,7 +68,7 @@ public struct SyslogParser: Sendable {
     }
 
     @usableFromInline
-    func _parse(_ frame: FrameBytes, now: Int64) throws(SyslogParseError) -> SyslogMessage {
+    func _parse(_ frame: FrameBytes, at now: ReceptionTime) throws(SyslogParseError) -> SyslogMessage {
         let (priority, headerStart) = try Self.parsePriority(frame)
         let facility = SyslogFacility(uncheckedRawValue: priority >> 3)
         let severity = SyslogSeverity(uncheckedRawValue: priority & 7)

@@ -69,7 +69,7 @@ extension SyslogParser {
     /// Parses a BSD stamp starting at `start`; returns it and the index after it.
     @inline(__always)
     static func parseBSDTimestamp(
-        _ frame: FrameBytes, at start: Int, now: Int64, utcOffsetSeconds: Int32
+        _ frame: FrameBytes, at start: Int, now: ReceptionTime, utcOffsetSeconds: Int32
     ) throws(SyslogParseError) -> (SyslogTimestamp, Int) {
         var index = start
         guard start + 3 <= frame.count, let month = monthNumber(frame[start], frame[start + 1], frame[start + 2]) else {
@@ -92,7 +92,7 @@ extension SyslogParser {
         let second = try digits(frame, &index, count: 2)
         let nanoseconds = try fraction(frame, &index)
         let zone = Int64(utcOffsetSeconds)
-        let resolvedYear = year ?? CivilDate.resolveYear(month: month, now: now, utcOffsetSeconds: zone)
+        let resolvedYear = year ?? now.year(ofStampIn: month)
         guard day >= 1, day <= CivilDate.daysInMonth(year: resolvedYear, month: month),
               hour <= 23, minute <= 59, second <= 59
         else { throw SyslogParseError(code: .invalidTimestamp, offset: start) }
