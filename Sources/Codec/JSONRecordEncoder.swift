@@ -13,16 +13,16 @@ public enum JSONRecordEncoder {
     /// `extraFields` then `moreFields` (comma-joined `field(key:value:)`s) are written after the parsed
     /// keys, as Fluentd adds a source's own keys; they are made once per slot or sender, so a record
     /// costs only their copy.
-    ///
-    /// The record is measured first and then written through a pointer into `out`, grown once: one
-    /// capacity and uniqueness check per record instead of one per byte run.
     public static func appendRecord(
         _ message: SyslogMessage, frame: UnsafeRawBufferPointer, extraFields: [UInt8]? = nil, moreFields: [UInt8]? = nil,
         to out: inout [UInt8]
     ) {
-        var length = LengthCounter()
-        writeRecord(message, frame, extraFields, moreFields, into: &length)
-        out.append(count: length.count) { cursor in
+        @inline(__always) func length(_ range: Range<Int>?) -> Int { range?.count ?? 0 }
+        let fieldBytes = length(message.host) + length(message.ident) + length(message.pid)
+            + length(message.msgid) + length(message.extradata) + length(message.message)
+        // Keys, quotes, commas, braces and LF take 73 bytes at most.
+        let bound = 96 + escapedBound(fieldBytes) + (extraFields?.count ?? 0) + (moreFields?.count ?? 0)
+        out.append(writingAtMost: bound) { cursor in
             writeRecord(message, frame, extraFields, moreFields, into: &cursor)
         }
     }
@@ -30,9 +30,7 @@ public enum JSONRecordEncoder {
     /// Appends `{"unmatched_line":"…"}` and a `\n` for a line that is not syslog, as Fluentd's
     /// `emit_unmatched_lines` records it, with `moreFields` after it.
     public static func appendUnmatchedRecord(_ line: UnsafeRawBufferPointer, moreFields: [UInt8]? = nil, to out: inout [UInt8]) {
-        var length = LengthCounter()
-        writeUnmatchedRecord(line, moreFields, into: &length)
-        out.append(count: length.count) { cursor in
+        out.append(writingAtMost: 32 + escapedBound(line.count) + (moreFields?.count ?? 0)) { cursor in
             writeUnmatchedRecord(line, moreFields, into: &cursor)
         }
     }
@@ -45,12 +43,14 @@ public enum JSONRecordEncoder {
     /// bytes, truncated sequences) is written as `\u00XX`, its Latin-1 reading,
     /// so that the output is always valid JSON and no byte is dropped.
     public static func appendJSONString(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        var length = LengthCounter()
-        writeJSONString(bytes, into: &length)
-        out.append(count: length.count) { cursor in
+        out.append(writingAtMost: 2 + escapedBound(bytes.count)) { cursor in
             writeJSONString(bytes, into: &cursor)
         }
     }
+
+    /// The most bytes `count` bytes can take escaped: six each (`\u00XX`).
+    @inline(__always)
+    private static func escapedBound(_ count: Int) -> Int { 6 * count }
 
     /// `"key":"value"`, escaped, for `appendRecord`'s extra fields or to end another record with.
     public static func field(key: String, value: String) -> [UInt8] {
@@ -64,9 +64,9 @@ public enum JSONRecordEncoder {
     }
 
     @inline(__always)
-    static func writeRecord<Sink: JSONSink>(
+    static func writeRecord(
         _ message: SyslogMessage, _ frame: UnsafeRawBufferPointer, _ extraFields: [UInt8]?, _ moreFields: [UInt8]?,
-        into sink: inout Sink
+        into sink: inout ByteCursor
     ) {
         sink.write(UInt8(ascii: "{"))
         var first = true
@@ -85,7 +85,7 @@ public enum JSONRecordEncoder {
     private static let unmatchedKey: StaticString = #"{"unmatched_line":"#
 
     @inline(__always)
-    static func writeUnmatchedRecord<Sink: JSONSink>(_ line: UnsafeRawBufferPointer, _ moreFields: [UInt8]?, into sink: inout Sink) {
+    static func writeUnmatchedRecord(_ line: UnsafeRawBufferPointer, _ moreFields: [UInt8]?, into sink: inout ByteCursor) {
         sink.write(UnsafeRawBufferPointer(start: unmatchedKey.utf8Start, count: unmatchedKey.utf8CodeUnitCount))
         writeJSONString(line, into: &sink)
         var first = false
@@ -95,16 +95,16 @@ public enum JSONRecordEncoder {
     }
 
     @inline(__always)
-    private static func writeFields<Sink: JSONSink>(_ fields: [UInt8], _ sink: inout Sink, _ first: inout Bool) {
+    private static func writeFields(_ fields: [UInt8], _ sink: inout ByteCursor, _ first: inout Bool) {
         if !first { sink.write(UInt8(ascii: ",")) }
         fields.withUnsafeBytes { sink.write($0) }
         first = false
     }
 
     @inline(__always)
-    private static func writeField<Sink: JSONSink>(
+    private static func writeField(
         _ key: StaticString, _ range: Range<Int>?, _ frame: UnsafeRawBufferPointer,
-        _ sink: inout Sink, _ first: inout Bool
+        _ sink: inout ByteCursor, _ first: inout Bool
     ) {
         guard let range, range.lowerBound >= 0, range.upperBound <= frame.count else { return }
         if !first { sink.write(UInt8(ascii: ",")) }
@@ -128,7 +128,7 @@ public enum JSONRecordEncoder {
 
     /// Writes `bytes` as a quoted JSON string (see `appendJSONString`).
     @inline(__always)
-    static func writeJSONString<Sink: JSONSink>(_ bytes: UnsafeRawBufferPointer, into sink: inout Sink) {
+    static func writeJSONString(_ bytes: UnsafeRawBufferPointer, into sink: inout ByteCursor) {
         sink.write(UInt8(ascii: "\""))
         let count = bytes.count
         var runStart = 0
@@ -173,7 +173,7 @@ public enum JSONRecordEncoder {
     }
 
     @inline(__always)
-    private static func writeControl<Sink: JSONSink>(_ byte: UInt8, _ sink: inout Sink) {
+    private static func writeControl(_ byte: UInt8, _ sink: inout ByteCursor) {
         let short: UInt8
         switch byte {
         case 0x0A: short = UInt8(ascii: "n")
@@ -189,7 +189,7 @@ public enum JSONRecordEncoder {
     }
 
     @inline(__always)
-    private static func writeUnicodeEscape<Sink: JSONSink>(_ byte: UInt8, _ sink: inout Sink) {
+    private static func writeUnicodeEscape(_ byte: UInt8, _ sink: inout ByteCursor) {
         let hex: StaticString = "0123456789abcdef"
         let digits = hex.utf8Start
         sink.write(UInt8(ascii: "\\"), UInt8(ascii: "u"))
@@ -228,24 +228,8 @@ public enum JSONRecordEncoder {
     }
 }
 
-/// Where the encoder's bytes go: counted first, to grow the output once, then written.
-protocol JSONSink {
-    mutating func write(_ byte: UInt8)
-    mutating func write(_ first: UInt8, _ second: UInt8)
-    mutating func write(_ bytes: UnsafeRawBufferPointer)
-}
-
-/// Counts what would be written.
-struct LengthCounter: JSONSink {
-    var count = 0
-
-    @inline(__always) mutating func write(_ byte: UInt8) { count += 1 }
-    @inline(__always) mutating func write(_ first: UInt8, _ second: UInt8) { count += 2 }
-    @inline(__always) mutating func write(_ bytes: UnsafeRawBufferPointer) { count += bytes.count }
-}
-
-/// Writes through a pointer into room already made for exactly what `LengthCounter` counted.
-struct ByteCursor: JSONSink {
+/// Writes through a pointer into room already made for what is written.
+struct ByteCursor {
     var pointer: UnsafeMutableRawPointer
 
     @inline(__always) mutating func write(_ byte: UInt8) {
@@ -267,17 +251,20 @@ struct ByteCursor: JSONSink {
 }
 
 extension Array where Element == UInt8 {
-    /// Appends `count` bytes written by `body` through a cursor; `body` must write exactly `count`.
+    /// Appends what `body` writes through a cursor, at most `bound` bytes.
+    ///
+    /// Array offers no uninitialised growth, so the bytes are written into scratch room (on the stack
+    /// when it is small) and appended in one copy: one capacity and uniqueness check per call instead
+    /// of one per run of bytes.
     @inline(__always)
-    mutating func append(count: Int, _ body: (inout ByteCursor) -> Void) {
-        let start = self.count
-        // Array offers no uninitialised growth: zeroing `count` bytes just before writing them costs
-        // far less than a checked append per byte run.
-        append(contentsOf: repeatElement(0, count: count))
-        withUnsafeMutableBytes { bytes in
-            var cursor = ByteCursor(pointer: bytes.baseAddress! + start)
+    mutating func append(writingAtMost bound: Int, _ body: (inout ByteCursor) -> Void) {
+        withUnsafeTemporaryAllocation(byteCount: bound, alignment: 1) { scratch in
+            let start = scratch.baseAddress!
+            var cursor = ByteCursor(pointer: start)
             body(&cursor)
-            assert(cursor.pointer == bytes.baseAddress! + start + count, "the record's length was miscounted")
+            let written = cursor.pointer - start
+            precondition(written <= bound, "a JSON record outgrew its bound")
+            append(contentsOf: UnsafeRawBufferPointer(start: start, count: written))
         }
     }
 }

@@ -46,7 +46,7 @@ struct RunCommand: AsyncParsableCommand {
             print(EmbeddedDefault.configuration, terminator: "")
             return
         }
-        ResourceUsage.returnLargeBuffersToTheSystem()
+        ResourceUsage.configureMalloc()
         let configuration: SluiceConfiguration
         do {
             configuration = try loadConfiguration(path: config)
