@@ -127,7 +127,10 @@ public enum JSONRecordEncoder {
     }
 
     /// Writes `bytes` as a quoted JSON string (see `appendJSONString`).
-    @inline(__always)
+    ///
+    /// One copy of it, called for each field: inlined into every field of a record, the record grew
+    /// past what the optimizer inlines into, and byte reads became calls.
+    @inline(never)
     static func writeJSONString(_ bytes: UnsafeRawBufferPointer, into sink: inout ByteCursor) {
         sink.write(UInt8(ascii: "\""))
         let count = bytes.count
