@@ -7,9 +7,8 @@ public struct ChunkReader: ~Copyable {
     private var segments: ArraySlice<String>
     private var file: (any SpoolFile)?
     private var offset = 0
-    /// Record bytes of the current frame not handed out yet.
-    private var pending: [UInt8] = []
-    private var pendingStart = 0
+    /// Where in `file` the record bytes of the current frame not handed out yet lie.
+    private var pending = 0..<0
 
     public init(_ chunk: SealedChunk, fileSystem: any SpoolFileSystem = PosixFileSystem()) {
         self.fileSystem = fileSystem
@@ -27,27 +26,26 @@ public struct ChunkReader: ~Copyable {
     }
 
     /// Replaces `block` with the next block of record bytes (at most `blockSize`), reusing its storage;
-    /// false at the end.
+    /// false at the end. Records are copied from the segment's mapping straight into the block.
     public mutating func next(into block: inout [UInt8], blockSize: Int = ChunkReader.defaultBlockSize) throws -> Bool {
         block.removeAll(keepingCapacity: true)
         block.reserveCapacity(blockSize)
         while block.count < blockSize {
-            if pendingStart < pending.count {
-                let take = min(blockSize - block.count, pending.count - pendingStart)
-                block += pending[pendingStart..<(pendingStart + take)]
-                pendingStart += take
+            if let current = file, !pending.isEmpty {
+                let take = min(blockSize - block.count, pending.count)
+                try current.withUnsafeBytes(take, at: pending.lowerBound) { block.append(contentsOf: $0) }
+                pending = (pending.lowerBound + take)..<pending.upperBound
                 continue
             }
-            guard let (payload, recordsStart) = try nextFrame() else { break }
-            pending = payload
-            pendingStart = recordsStart
+            guard let records = try nextFrame() else { break }
+            pending = records
         }
         return !block.isEmpty
     }
 
-    /// The payload of the next frame and where its records start in it, opening the next segment as
-    /// needed; nil after the last.
-    private mutating func nextFrame() throws -> ([UInt8], Int)? {
+    /// Where the records of the next frame lie in `file`, opening the next segment as needed; nil
+    /// after the last.
+    private mutating func nextFrame() throws -> Range<Int>? {
         while true {
             if file == nil {
                 guard let path = segments.popFirst() else { return nil }
@@ -57,13 +55,16 @@ public struct ChunkReader: ~Copyable {
                 offset = SegmentHeader.length
             }
             guard let current = file else { return nil }
-            switch try Frame.read(current, at: offset) {
-            case .frame(let payload, let next) where DeliveryReceipt.isReceipt(payload):
+            switch try Frame.locate(current, at: offset) {
+            case .frame(let payload, _, let next):
                 offset = next
-            case .frame(let payload, let next):
-                offset = next
-                let header = try BatchHeader.decode(payload)
-                return (payload, header.encodedLength)
+                // The kind, and the tag's length: the records follow the tag.
+                let start = try current.read(min(4, payload.count), at: payload.lowerBound)
+                if DeliveryReceipt.isReceipt(start) { continue }
+                let tagLength = start.count == 4 ? Int(readLittleEndian(start, at: 2, as: UInt16.self)) : 0
+                let headerLength = min(payload.count, BatchHeader.fixedLength + tagLength)
+                let header = try BatchHeader.decode(try current.read(headerLength, at: payload.lowerBound))
+                return (payload.lowerBound + header.encodedLength)..<payload.upperBound
             case .end:
                 current.close()
                 file = nil

@@ -32,8 +32,8 @@
 //     32      T     tag, UTF-8
 //     32+T    ...   records: JSON objects, each followed by LF
 //
-// The file is written through a shared memory mapping and grows in steps of reserved (fallocate'd,
-// zero-filled) space, so the bytes after the last frame read as zero and end the scan. A frame whose
+// The file is appended to with pwrite and grows in steps of reserved (fallocate'd, zero-filled)
+// space, so the bytes after the last frame read as zero and end the scan. A frame whose
 // length runs past the file or whose CRC does not match is a torn write when it is the last thing in
 // an open chunk (recovery cuts it), and corruption anywhere else (recovery keeps the frames before it
 // and moves a copy of the file to `quarantine/`).
@@ -156,6 +156,29 @@ enum Frame {
     }
 
     static func read(_ file: any SpoolFile, at offset: Int) throws -> Read {
+        switch try locate(file, at: offset, verifying: false) {
+        case .frame(let range, let checksum, let next):
+            let payload = try file.read(range.count, at: range.lowerBound)
+            guard CRC32C.checksum(payload) == checksum else {
+                return .damaged(checksumMismatch(at: offset))
+            }
+            return .frame(payload: payload, next: next)
+        case .end:
+            return .end
+        case .damaged(let reason):
+            return .damaged(reason)
+        }
+    }
+
+    /// Where the payload of the frame at `offset` lies in the file, and the checksum its header gives,
+    /// without copying it: with `verifying`, the checksum is checked in place where the file is mapped.
+    enum Location {
+        case frame(payload: Range<Int>, checksum: UInt32, next: Int)
+        case end
+        case damaged(String)
+    }
+
+    static func locate(_ file: any SpoolFile, at offset: Int, verifying: Bool = true) throws -> Location {
         guard offset + headerLength <= file.size else { return .end }
         let header = try file.read(headerLength, at: offset)
         let length = Int(readLittleEndian(header, at: 0, as: UInt32.self))
@@ -163,11 +186,17 @@ enum Frame {
         guard offset + headerLength + length <= file.size else {
             return .damaged("frame of \(length) bytes at offset \(offset) runs past the end of the file (\(file.size) bytes)")
         }
-        let payload = try file.read(length, at: offset + headerLength)
-        guard CRC32C.checksum(payload) == readLittleEndian(header, at: 4, as: UInt32.self) else {
-            return .damaged("checksum mismatch in the frame at offset \(offset)")
+        let payload = (offset + headerLength)..<(offset + headerLength + length)
+        let checksum = readLittleEndian(header, at: 4, as: UInt32.self)
+        if verifying {
+            let crc = try file.withUnsafeBytes(length, at: payload.lowerBound) { CRC32C.checksum($0) }
+            guard crc == checksum else { return .damaged(checksumMismatch(at: offset)) }
         }
-        return .frame(payload: payload, next: offset + headerLength + length)
+        return .frame(payload: payload, checksum: checksum, next: payload.upperBound)
+    }
+
+    private static func checksumMismatch(at offset: Int) -> String {
+        "checksum mismatch in the frame at offset \(offset)"
     }
 
     /// Whether a whole frame follows the damaged one at `offset`: then the damage is not a write torn
@@ -260,7 +289,7 @@ final class FrameWriter {
         do {
             try file.sync()
         } catch {
-            // After a failed msync the system may have marked the pages clean without writing them
+            // After a failed fdatasync the system may have marked the pages clean without writing them
             // (Linux does): dirty them again, so that a later sync really writes them.
             rewriteUnsynced()
             throw error

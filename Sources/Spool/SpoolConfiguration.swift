@@ -1,9 +1,9 @@
 /// When an appended record counts as accepted: after its bytes are synced to disk, which is what
 /// survives a power cut. Every policy survives a crash of Sluice itself (`kill -9`): appended bytes
-/// are in the kernel's page cache as soon as they are copied into the mapped segment.
+/// are in the kernel's page cache as soon as they are written to the segment.
 public enum DurabilityPolicy: Sendable, Hashable, CustomStringConvertible {
     /// `sync_policy batch`: each batch is synced before `append` returns. Nothing accepted is lost to
-    /// a power cut; costs one `msync` per partition per batch.
+    /// a power cut; costs one `fdatasync` per partition per batch.
     case everyBatch
     /// `sync_policy interval` with `sync_interval`: group commit. Batches are synced together every
     /// interval and count as accepted then; a power cut loses at most the last interval's batches,

@@ -1,7 +1,8 @@
 /// The file operations the partition buffer needs (errors thrown are `SpoolError`s), behind a protocol so tests can put faults under
 /// it: short writes, a full disk, a failing fsync, torn tails after a crash, flipped bits.
 ///
-/// `PosixFileSystem` is the real one: files are mapped into memory and written through the mapping.
+/// `PosixFileSystem` is the real one: files are written with `pwrite`, and read through a read-only
+/// mapping once they are no longer written.
 public protocol SpoolFileSystem: Sendable {
     func makeDirectory(_ path: String) throws
     /// The names in `directory`, sorted; none for `.` and `..`.
@@ -31,7 +32,10 @@ public protocol SpoolFile: AnyObject {
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws
     /// Up to `count` bytes from `offset`; fewer only at the end of the file.
     func read(_ count: Int, at offset: Int) throws -> [UInt8]
-    /// Makes every write so far durable (msync/fsync). After a failure nothing written since the last
+    /// Calls `body` with up to `count` bytes from `offset` (fewer only at the end of the file), in
+    /// place where the file is mapped; the bytes are valid only during the call.
+    func withUnsafeBytes<Result>(_ count: Int, at offset: Int, _ body: (UnsafeRawBufferPointer) throws -> Result) throws -> Result
+    /// Makes every write so far durable (fdatasync). After a failure nothing written since the last
     /// successful sync may be assumed on disk.
     func sync() throws
     /// Makes the whole file durable, whoever wrote it: recovery uses it on what a killed process left
@@ -54,6 +58,13 @@ extension SpoolFileSystem {
 }
 
 extension SpoolFile {
+    /// A copy of the bytes, for files that are not mapped.
+    public func withUnsafeBytes<Result>(
+        _ count: Int, at offset: Int, _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) throws -> Result {
+        try read(count, at: offset).withUnsafeBytes(body)
+    }
+
     func write(_ bytes: [UInt8], at offset: Int) throws {
         try bytes.withUnsafeBytes { try write($0, at: offset) }
     }
