@@ -13,37 +13,12 @@ part_size=${3:-16m}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/sluice-bigchunk-XXXXXX)
 sluice_pid=""; weed_pid=""
-# weed may take its time over SIGTERM: SIGKILL after a moment, so no server outlives the run.
-trap 'kill $sluice_pid 2>/dev/null || true; kill $weed_pid 2>/dev/null || true; sleep 1; kill -9 $weed_pid 2>/dev/null || true; rm -rf "$work"' EXIT
-export PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$HOME/.local/bin:$PATH"
+source "$(dirname "$0")/sluice-under-test.sh"
+trap 'kill $sluice_pid 2>/dev/null || true; stop_seaweedfs; rm -rf "$work"' EXIT
 
 swift build -c release --product sluice --package-path "$root" >/dev/null
 sluice="$root/.build/release/sluice"
-read -r -a ports < <(python3 -c '
-import socket
-socks = [socket.socket() for _ in range(11)]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))')
-key_id=BENCHACCESSKEY; secret=bench/secret/key
-mkdir -p "$work/weed"
-echo "{\"identities\":[{\"name\":\"bench\",\"credentials\":[{\"accessKey\":\"$key_id\",\"secretKey\":\"$secret\"}],\"actions\":[\"Admin\",\"Read\",\"Write\",\"List\",\"Tagging\"]}]}" > "$work/s3.json"
-weed mini -dir="$work/weed" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
-  -master.port=${ports[0]} -master.port.grpc=${ports[1]} -volume.port=${ports[2]} -volume.port.grpc=${ports[3]} \
-  -filer.port=${ports[4]} -filer.port.grpc=${ports[5]} -s3.port=${ports[6]} -s3.port.grpc=${ports[7]} \
-  -s3.port.iceberg=0 -s3.port.lance=0 -admin.ui=false -admin.port=${ports[8]} -admin.port.grpc=${ports[9]} \
-  -webdav=false -s3.autoCreateBucket=false -s3.config="$work/s3.json" > "$work/weed.log" 2>&1 &
-weed_pid=$!
-endpoint=http://127.0.0.1:${ports[6]}
-boto() {
-  SLUICE_E=$endpoint SLUICE_K=$key_id SLUICE_S=$secret python3 -c "
-import os, sys, json, boto3
-from botocore.config import Config
-s3 = boto3.client('s3', endpoint_url=os.environ['SLUICE_E'], region_name='us-east-1',
-  aws_access_key_id=os.environ['SLUICE_K'], aws_secret_access_key=os.environ['SLUICE_S'],
-  config=Config(s3={'addressing_style': 'path'}))
-$1" "${@:2}"
-}
-for _ in $(seq 100); do boto "s3.create_bucket(Bucket='bench')" 2>/dev/null && break; sleep 0.3; done
+start_seaweedfs "$work"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat > "$work/sluice.conf" <<CONF

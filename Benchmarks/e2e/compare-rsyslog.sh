@@ -2,13 +2,15 @@
 # Sluice and rsyslog side by side on the same load: `sluice loadgen` sends MESSAGES numbered 130-byte
 # RFC 3164 lines over CONNECTIONS TCP connections to each in turn. rsyslog (apt) receives with imtcp
 # and writes one gzip file (omfile zipLevel 6) or a plain file; Sluice runs the tutorial path (buffer,
-# gzip level 6, local-directory bucket). Prints CPU seconds per million messages of each receiver and
+# gzip level 6) into a bucket on a local SeaweedFS S3 server (BUCKET s3, the default) or a local
+# directory (BUCKET local). Prints CPU seconds per million messages of each receiver and
 # the ratio, plus what each stored.
 #
-#   Benchmarks/e2e/compare-rsyslog.sh [MESSAGES] [CONNECTIONS]
+#   Benchmarks/e2e/compare-rsyslog.sh [MESSAGES] [CONNECTIONS] [s3|local]
 set -euo pipefail
 messages=${1:-2000000}
 connections=${2:-4}
+bucket=${3:-s3}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 command -v rsyslogd >/dev/null || { echo "rsyslogd is not installed: apt-get install rsyslog" >&2; exit 1; }
@@ -18,8 +20,8 @@ trap 'rm -rf "$work"' EXIT
 swift build -c release --product sluice --package-path "$root" >/dev/null 2>&1
 sluice="$root/.build/release/sluice"
 
-echo "== sluice (gzip 6)"
-sluice_out=$("$here/tcp-throughput.sh" "$messages" "$connections" gzip 2>/dev/null)
+echo "== sluice (gzip 6, $bucket bucket)"
+sluice_out=$("$here/tcp-throughput.sh" "$messages" "$connections" gzip tcp "$bucket" 2>/dev/null)
 echo "$sluice_out" | grep -v '^loadgen'
 sluice_cpu=$(echo "$sluice_out" | awk '/sluice CPU/ {print $3}')
 
