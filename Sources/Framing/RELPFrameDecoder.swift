@@ -78,7 +78,10 @@ public struct RELPFrameDecoder: ByteToMessageDecoder {
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let frame = try decodeNext(from: &buffer) else { return .needMoreData }
+        guard let frame = try decodeNext(from: &buffer) else {
+            if buffer.readerIndex > 0 { buffer.detachUnreadBytes() }
+            return .needMoreData
+        }
         context.fireChannelRead(Self.wrapInboundOut(frame))
         return .continue
     }

@@ -24,21 +24,9 @@ struct SyslogBatchDecoder: ByteToMessageDecoder {
         }
         if !batch.frames.isEmpty {
             context.fireChannelRead(Self.wrapInboundOut(batch))
-            if buffer.readableBytes > 0 { buffer = Self.detachedRest(of: buffer) }
+            buffer.detachUnreadBytes()
         }
         return .needMoreData
-    }
-
-    /// The unread rest of `buffer` (the start of a frame), in storage of its own.
-    ///
-    /// The frames handed on are slices of `buffer`'s storage and live on in the parser workers. Left
-    /// in that storage, the rest would make the handler's next append, and its reclaiming of read bytes,
-    /// copy the whole shared storage (copy on write) for every read; alone, it costs one copy of a
-    /// partial frame, and the next read appends to it in place.
-    private static func detachedRest(of buffer: ByteBuffer) -> ByteBuffer {
-        var rest = ByteBufferAllocator().buffer(capacity: buffer.readableBytes)
-        rest.writeImmutableBuffer(buffer)
-        return rest
     }
 
     mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
