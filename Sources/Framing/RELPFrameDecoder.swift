@@ -22,6 +22,15 @@ public struct RELPFrame: Sendable, Equatable {
             default: self = .other(name)
             }
         }
+
+        /// The command named by `bytes`; a string is made only for a command this receiver does not know.
+        init(_ bytes: UnsafeRawBufferPointer) {
+            if bytes.elementsEqual("syslog".utf8) {
+                self = .syslog
+            } else {
+                self.init(String(decoding: bytes, as: UTF8.self))
+            }
+        }
     }
 
     public var transaction: Int
@@ -37,10 +46,37 @@ public struct RELPFrame: Sendable, Equatable {
         self.wasCut = wasCut
     }
 
-    /// Appends an answer: `TXNR rsp DATALEN [SP TEXT] LF`.
+    /// Appends an answer: `TXNR rsp DATALEN [SP TEXT] LF`, in one write.
     public static func writeResponse(transaction: Int, text: String, to buffer: inout ByteBuffer) {
-        let length = text.utf8.count
-        buffer.writeString(length == 0 ? "\(transaction) rsp 0\n" : "\(transaction) rsp \(length) \(text)\n")
+        precondition(transaction >= 0, "negative transaction number")
+        var text = text
+        text.withUTF8 { text in
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 2 * 20 + 7 + text.count) { room in
+                var cursor = 0
+                func write(_ byte: UInt8) {
+                    room[cursor] = byte
+                    cursor += 1
+                }
+                func writeDecimal(_ value: Int) {
+                    var divisor = 1
+                    while divisor <= value / 10 { divisor *= 10 }
+                    while divisor > 0 {
+                        write(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                        divisor /= 10
+                    }
+                }
+                writeDecimal(transaction)
+                for byte in " rsp ".utf8 { write(byte) }
+                writeDecimal(text.count)
+                if !text.isEmpty {
+                    write(UInt8(ascii: " "))
+                    UnsafeMutableRawBufferPointer(rebasing: room[cursor...]).copyMemory(from: UnsafeRawBufferPointer(text))
+                    cursor += text.count
+                }
+                write(UInt8(ascii: "\n"))
+                return cursor
+            }
+        }
     }
 }
 
@@ -132,46 +168,70 @@ public struct RELPFrameDecoder: ByteToMessageDecoder {
 
     /// TXNR SP COMMAND SP DATALEN, then SP before DATA or the LF trailer when DATALEN is 0 (left unread).
     private func header(in buffer: ByteBuffer) throws -> (Int, RELPFrame.Command, Int, Int)? {
-        let view = buffer.readableBytesView
-        var index = view.startIndex
-        func number(_ what: String) throws -> Int? {
-            var value = 0
-            var digits = 0
-            while index < view.endIndex, view[index] >= UInt8(ascii: "0"), view[index] <= UInt8(ascii: "9") {
-                digits += 1
-                guard digits <= Self.maximumDigits else { throw RELPProtocolError(detail: "\(what) has more than \(Self.maximumDigits) digits") }
-                value = value * 10 + Int(view[index] - UInt8(ascii: "0"))
-                index += 1
+        // Read through one pointer: a ByteBufferView read per byte checks the buffer's storage each time.
+        try buffer.withUnsafeReadableBytes { bytes in
+            var scanner = HeaderScanner(bytes: bytes)
+            guard let transaction = try scanner.number("the transaction number"), try scanner.space(after: "the transaction number") else {
+                return nil
             }
-            guard index < view.endIndex else { return nil }
-            guard digits > 0 else { throw RELPProtocolError(detail: "\(what) is not a number") }
-            return value
+            guard let command = try scanner.command() else { return nil }
+            guard let length = try scanner.number("the data length") else { return nil }
+            if length > 0 {
+                guard try scanner.space(after: "the data length") else { return nil }
+            } else if bytes[scanner.index] == UInt8(ascii: " ") {
+                // Some senders write a space before an empty DATA.
+                scanner.index += 1
+            }
+            return (transaction, command, length, scanner.index)
         }
-        func space(after what: String) throws -> Bool {
-            guard index < view.endIndex else { return false }
-            guard view[index] == UInt8(ascii: " ") else { throw RELPProtocolError(detail: "no space after \(what)") }
+    }
+}
+
+/// Reads a frame header's fields front to back; nil from a reader means the header is not all there yet.
+private struct HeaderScanner {
+    let bytes: UnsafeRawBufferPointer
+    var index = 0
+
+    init(bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    mutating func number(_ what: String) throws -> Int? {
+        var value = 0
+        var digits = 0
+        while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+            digits += 1
+            guard digits <= RELPFrameDecoder.maximumDigits else {
+                throw RELPProtocolError(detail: "\(what) has more than \(RELPFrameDecoder.maximumDigits) digits")
+            }
+            value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
             index += 1
-            return true
         }
-        guard let transaction = try number("the transaction number"), try space(after: "the transaction number") else { return nil }
-        let commandStart = index
-        while index < view.endIndex, view[index] != UInt8(ascii: " "), view[index] != UInt8(ascii: "\n") {
-            guard index - commandStart < Self.maximumCommandLength, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(view[index]) else {
+        guard index < bytes.count else { return nil }
+        guard digits > 0 else { throw RELPProtocolError(detail: "\(what) is not a number") }
+        return value
+    }
+
+    mutating func space(after what: String) throws -> Bool {
+        guard index < bytes.count else { return false }
+        guard bytes[index] == UInt8(ascii: " ") else { throw RELPProtocolError(detail: "no space after \(what)") }
+        index += 1
+        return true
+    }
+
+    /// A lower-case command of at most `maximumCommandLength` letters and the space after it.
+    mutating func command() throws -> RELPFrame.Command? {
+        let start = index
+        while index < bytes.count, bytes[index] != UInt8(ascii: " "), bytes[index] != UInt8(ascii: "\n") {
+            guard index - start < RELPFrameDecoder.maximumCommandLength, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(bytes[index]) else {
                 throw RELPProtocolError(detail: "bad command")
             }
             index += 1
         }
-        guard index < view.endIndex else { return nil }
-        guard index > commandStart, view[index] == UInt8(ascii: " ") else { throw RELPProtocolError(detail: "bad command") }
-        let command = RELPFrame.Command(String(decoding: view[commandStart..<index], as: UTF8.self))
+        guard index < bytes.count else { return nil }
+        guard index > start, bytes[index] == UInt8(ascii: " ") else { throw RELPProtocolError(detail: "bad command") }
+        let command = RELPFrame.Command(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
         index += 1
-        guard let length = try number("the data length") else { return nil }
-        if length > 0 {
-            guard try space(after: "the data length") else { return nil }
-        } else if view[index] == UInt8(ascii: " ") {
-            // Some senders write a space before an empty DATA.
-            index += 1
-        }
-        return (transaction, command, length, index - view.startIndex)
+        return command
     }
 }
