@@ -25,7 +25,9 @@ public struct RELPFrame: Sendable, Equatable {
 
         /// The command named by `bytes`; a string is made only for a command this receiver does not know.
         init(_ bytes: UnsafeRawBufferPointer) {
-            if bytes.elementsEqual("syslog".utf8) {
+            let syslog: StaticString = "syslog"
+            if bytes.count == syslog.utf8CodeUnitCount,
+               bytes.elementsEqual(UnsafeRawBufferPointer(start: syslog.utf8Start, count: syslog.utf8CodeUnitCount)) {
                 self = .syslog
             } else {
                 self.init(String(decoding: bytes, as: UTF8.self))

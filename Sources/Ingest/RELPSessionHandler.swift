@@ -41,6 +41,26 @@ final class RELPSessionHandler: ChannelDuplexHandler {
         case closed
     }
 
+    /// The transactions read since the last hand-on and the batch of their messages, changed through
+    /// one call per frame: each access to a class's property is checked at run time.
+    private struct Incoming {
+        var batch = FrameBatch()
+        var transactions: [Int] = []
+
+        /// Adds a transaction; its message joins the batch unless it is stored already (a resend).
+        /// Returns how many transactions there are now.
+        mutating func add(_ frame: RELPFrame, digest: UInt64, alreadyStored: Bool) -> Int {
+            transactions.append(frame.transaction)
+            batch.digests.append(digest)
+            if !alreadyStored {
+                batch.frames.append(frame.data)
+                batch.byteCount += frame.data.readableBytes
+                if frame.wasCut { batch.cutFrames += 1 }
+            }
+            return transactions.count
+        }
+    }
+
     /// Transactions handed on together, answered together.
     private struct Pending {
         var transactions: [Int]
@@ -55,8 +75,7 @@ final class RELPSessionHandler: ChannelDuplexHandler {
     private var sender = ""
     private var context: ChannelHandlerContext?
 
-    private var batch = FrameBatch()
-    private var batchTransactions: [Int] = []
+    private var incoming = Incoming()
     private var pending = CircularBuffer<Pending>()
     /// The id of `pending.first`; ids count batches over the session.
     private var firstPendingID = 0
@@ -181,20 +200,16 @@ final class RELPSessionHandler: ChannelDuplexHandler {
 
     private func receive(_ frame: RELPFrame, context: ChannelHandlerContext) {
         let digest = frame.data.withUnsafeReadableBytes { MessageDigest.of($0) }
-        batchTransactions.append(frame.transaction)
-        batch.digests.append(digest)
+        var alreadyStored = false
         if resend != nil {
             let (stored, finished) = resend!.isStored(digest)
             if finished { resend = nil }
             if stored {
                 logger.debug("acknowledging a resent message already stored", metadata: ["sender": "\(sender)", "txnr": "\(frame.transaction)"])
-                return
+                alreadyStored = true
             }
         }
-        batch.frames.append(frame.data)
-        batch.byteCount += frame.data.readableBytes
-        if frame.wasCut { batch.cutFrames += 1 }
-        if batchTransactions.count >= StreamFrameBatcher.maximumFrames {
+        if incoming.add(frame, digest: digest, alreadyStored: alreadyStored) >= StreamFrameBatcher.maximumFrames {
             handOn(context: context)
         }
     }
@@ -209,12 +224,11 @@ final class RELPSessionHandler: ChannelDuplexHandler {
 
     /// Hands the transactions read so far on as one batch.
     private func handOn(context: ChannelHandlerContext) {
-        guard !batchTransactions.isEmpty else { return }
+        guard !incoming.transactions.isEmpty else { return }
         let id = firstPendingID + pending.count
-        pending.append(Pending(transactions: batchTransactions, digests: batch.digests, stored: nil))
-        var outgoing = batch
-        batch = FrameBatch()
-        batchTransactions = []
+        var outgoing = incoming.batch
+        pending.append(Pending(transactions: incoming.transactions, digests: outgoing.digests, stored: nil))
+        incoming = Incoming()
         guard !outgoing.frames.isEmpty else {
             // Only messages stored before: answered as soon as everything before them is.
             acknowledged(id, stored: true)
@@ -283,10 +297,14 @@ final class RELPSessionHandler: ChannelDuplexHandler {
 
     private func remember(_ digests: [UInt64]) {
         let window = configuration.resendFilter.window
+        // Worked on as a local value: each access to a class's property is checked at run time.
+        var recent = self.recent
+        self.recent = []
         for digest in digests.suffix(window) {
             if recent.count == window { recent.removeFirst() }
             recent.append(digest)
         }
+        self.recent = recent
     }
 
     /// The session broke: its sender will resend what it has no answer for. Those of its messages that
