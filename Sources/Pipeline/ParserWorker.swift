@@ -55,28 +55,26 @@ struct ParserWorker: Sendable {
             var unmatchedCount = 0
             var unroutedCount = 0
             var running = RunningPart(reserve: min(batch.byteCount + batch.frames.count * 64, 1 << 20))
-            for (index, frame) in batch.frames.enumerated() {
+            // Records of one slot (facility and severity) and slice share their route, key and fields:
+            // they are looked up when the slot or slice changes, not for every record.
+            var run = RecordRun()
+            for index in batch.frames.indices {
                 if let peers = batch.framePeers, index < peers.count, peers[index] != fieldsPeer {
                     fieldsPeer = peers[index]
                     senderFields = routing.senderFields(peer: fieldsPeer, identity: nil)
                 }
-                frame.withUnsafeReadableBytes { bytes in
+                batch.frames[index].withUnsafeReadableBytes { bytes in
                     do {
                         let message = try routing.parser.parse(bytes, at: receptionTime)
-                        let slot = SourceRouting.slot(message)
-                        guard let route = routing.routes[slot] else {
+                        let time = message.timestamp?.seconds ?? now
+                        guard let route = run.enter(slot: SourceRouting.slot(message), time: time, routing: routing, partitionings: partitionings)
+                        else {
                             unroutedCount += 1
                             return
                         }
-                        let partitioning = partitionings[route]
-                        let time = message.timestamp?.seconds ?? now
-                        let key = PartitionKey(
-                            tag: partitioning.byTag ? routing.tags[slot] : "",
-                            timeSlice: partitioning.slicing.slice(of: time)
-                        )
-                        running.append(route: route, key: key, time: time, into: &encoded) { lines in
+                        running.append(route: route, key: run.key, time: time, into: &encoded) { lines in
                             JSONRecordEncoder.appendRecord(
-                                message, frame: bytes, extraFields: routing.slotFields?[slot], moreFields: senderFields, to: &lines)
+                                message, frame: bytes, extraFields: run.extraFields, moreFields: senderFields, to: &lines)
                         }
                     } catch {
                         unmatchedCount += 1
@@ -124,6 +122,32 @@ struct ParserWorker: Sendable {
             }
             acknowledgement?.release(stored: true)
         }
+    }
+}
+
+/// What the records of one slot and time slice share, kept while they come one after another.
+struct RecordRun {
+    private var slot = -1
+    private var route: Int?
+    private var tag = ""
+    private(set) var key = PartitionKey(tag: "", timeSlice: .min)
+    private(set) var extraFields: [UInt8]?
+
+    /// Enters the run of a record in `slot` at `time`: its output route, or nil when no `<match>` takes it.
+    mutating func enter(slot: Int, time: Int64, routing: SourceRouting, partitionings: [OutputPartitioning]) -> Int? {
+        if slot != self.slot {
+            self.slot = slot
+            route = routing.routes[slot]
+            guard let route else { return nil }
+            tag = partitionings[route].byTag ? routing.tags[slot] : ""
+            extraFields = routing.slotFields?[slot]
+            key = PartitionKey(tag: tag, timeSlice: partitionings[route].slicing.slice(of: time))
+            return route
+        }
+        guard let route else { return nil }
+        let slice = partitionings[route].slicing.slice(of: time)
+        if slice != key.timeSlice { key = PartitionKey(tag: tag, timeSlice: slice) }
+        return route
     }
 }
 
