@@ -4,6 +4,9 @@ import NIOCore
 ///
 /// Frames are slices of the buffers NIO read into, so batching copies no message bytes.
 public struct FrameBatch: Sendable {
+    /// A read burst with more frames than this is handed on in parts, so one batch stays small.
+    static let maximumFrames = 1024
+
     /// One syslog message each, without framing (no octet count, no trailing LF).
     public var frames: [ByteBuffer]
     /// Frames in this batch that were longer than `message_length_limit` and were cut to it.

@@ -1,69 +1,69 @@
 import CivilTime
 import NIOCore
 
-/// The stream framer run over each read: the read's frames go on as one `FrameBatch`, so they cross
-/// the channel pipeline once per read rather than one by one (a boxed, dynamically cast value and a
-/// handler call each).
-struct SyslogBatchDecoder: ByteToMessageDecoder {
+/// Frames a syslog byte stream (LF or octet-counted, `SyslogFrameDecoder`) and hands the frames of one
+/// read burst (several reads) on as one `FrameBatch`, so the pipeline pays its per-element costs (a
+/// queue hop, a task switch) once per burst rather than once per message.
+///
+/// Frames are slices of the reads they arrive in, and reads are never copied: only a frame that a read
+/// cuts short is, into storage of its own, joined there with as much of the next read as completes it.
+/// (`ByteToMessageHandler` appends every read to what is left of the last one: a copy of every byte
+/// received, and, while frames still share the last read's storage, of that storage too.)
+final class SyslogStreamFramer: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
     typealias InboundOut = FrameBatch
 
     private var framer: SyslogFrameDecoder
-
-    init(limit: Int) {
-        framer = SyslogFrameDecoder(limit: limit)
-    }
-
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        var batch = FrameBatch()
-        decoding: while true {
-            switch framer.decodeNext(from: &buffer) {
-            case .frame(let frame): batch.append(frame)
-            case .progress: continue
-            case .needMoreData: break decoding
-            }
-        }
-        if !batch.frames.isEmpty {
-            context.fireChannelRead(Self.wrapInboundOut(batch))
-            buffer.detachUnreadBytes()
-        }
-        return .needMoreData
-    }
-
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        _ = try decode(context: context, buffer: &buffer)
-        if seenEOF, let frame = framer.finish(&buffer) {
-            var last = FrameBatch()
-            last.append(frame)
-            context.fireChannelRead(Self.wrapInboundOut(last))
-        }
-        return .needMoreData
-    }
-}
-
-/// Gathers the frames of one read burst (several reads) into a `FrameBatch`, so the pipeline pays its
-/// per-element costs (a queue hop, a task switch) once per burst rather than once per message.
-final class StreamFrameBatcher: ChannelInboundHandler {
-    typealias InboundIn = FrameBatch
-    typealias InboundOut = FrameBatch
-
-    /// A burst larger than this is handed on in parts, so one batch stays small.
-    static let maximumFrames = 1024
-
+    /// The start of a frame the last read cut short, in storage of its own.
+    private var carried: ByteBuffer?
+    /// Bytes from a frame's start within which the framer hands it out (cut to the limit if need be):
+    /// the limit, an octet count and its space.
+    private let frameReach: Int
     private var batch = FrameBatch()
     /// Set from the TLS handshake, before the connection's first frame.
     private var peerIdentity: String?
 
+    init(limit: Int) {
+        framer = SyslogFrameDecoder(limit: limit)
+        frameReach = limit + 16
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let read = unwrapInboundIn(data)
-        if batch.frames.isEmpty {
-            batch = read
-        } else {
-            batch.frames += read.frames
-            batch.byteCount += read.byteCount
-            batch.cutFrames += read.cutFrames
+        var read = unwrapInboundIn(data)
+        if var joined = carried {
+            carried = nil
+            let carriedEnd = joined.readerIndex + joined.readableBytes
+            var head = read.readSlice(length: min(read.readableBytes, frameReach))!
+            joined.writeBuffer(&head)
+            takeFrames(from: &joined, upTo: carriedEnd)
+            if joined.readerIndex >= carriedEnd {
+                // The carried frame is out; what was joined beyond it is read from the read itself.
+                read.moveReaderIndex(to: read.readerIndex - joined.readableBytes)
+            } else {
+                // Not out yet (the framer reaches no further than `frameReach`, so this is only when
+                // the read ended first): the rest of the read joins it.
+                joined.writeBuffer(&read)
+                read = joined
+            }
         }
-        if batch.frames.count >= Self.maximumFrames {
+        takeFrames(from: &read, upTo: .max)
+        if read.readableBytes > 0 {
+            read.detachUnreadBytes()
+            carried = read
+        }
+        if batch.frames.count >= FrameBatch.maximumFrames {
             flush(context: context)
+        }
+    }
+
+    /// Frames from `buffer` into the batch until it needs more bytes or its reader index reaches `end`.
+    private func takeFrames(from buffer: inout ByteBuffer, upTo end: Int) {
+        while buffer.readerIndex < end {
+            switch framer.decodeNext(from: &buffer) {
+            case .frame(let frame): batch.append(frame)
+            case .progress: continue
+            case .needMoreData: return
+            }
         }
     }
 
@@ -72,13 +72,23 @@ final class StreamFrameBatcher: ChannelInboundHandler {
         context.fireChannelReadComplete()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    /// At the end of the stream, what is carried is the last message, sent without its LF.
+    private func finish(context: ChannelHandlerContext) {
+        if var rest = carried, let frame = framer.finish(&rest) {
+            batch.append(frame)
+        }
+        carried = nil
         flush(context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish(context: context)
         context.fireChannelInactive()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let identity = event as? TLSPeerIdentity { peerIdentity = identity.subject }
+        if event as? ChannelEvent == .inputClosed { finish(context: context) }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -127,7 +137,7 @@ final class DatagramFrameBatcher: ChannelInboundHandler {
             if batch.framePeers == nil { batch.framePeers = [] }
             batch.framePeers!.append(envelope.remoteAddress)
         }
-        if batch.frames.count >= StreamFrameBatcher.maximumFrames {
+        if batch.frames.count >= FrameBatch.maximumFrames {
             flush(context: context)
         }
     }

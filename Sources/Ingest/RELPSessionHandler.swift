@@ -209,7 +209,7 @@ final class RELPSessionHandler: ChannelDuplexHandler {
                 alreadyStored = true
             }
         }
-        if incoming.add(frame, digest: digest, alreadyStored: alreadyStored) >= StreamFrameBatcher.maximumFrames {
+        if incoming.add(frame, digest: digest, alreadyStored: alreadyStored) >= FrameBatch.maximumFrames {
             handOn(context: context)
         }
     }

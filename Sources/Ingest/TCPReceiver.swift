@@ -84,8 +84,7 @@ public final class TCPReceiver: Sendable {
                     try handlers.addIdleTimeout(idleTimeout, events: events, logger: logger)
                     switch streamProtocol {
                     case .syslog:
-                        try handlers.addHandler(ByteToMessageHandler(SyslogBatchDecoder(limit: limit)))
-                        try handlers.addHandler(StreamFrameBatcher())
+                        try handlers.addHandler(SyslogStreamFramer(limit: limit))
                     case .relp(let relp):
                         try handlers.addHandler(ByteToMessageHandler(RELPFrameDecoder(limit: limit)))
                         try handlers.addHandler(RELPSessionHandler(configuration: relp, logger: logger))
