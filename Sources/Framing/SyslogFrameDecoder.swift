@@ -125,11 +125,9 @@ public struct SyslogFrameDecoder: ByteToMessageDecoder {
     // MARK: - Steps
 
     private func skipSeparators(in buffer: inout ByteBuffer) -> Bool {
-        var skipped = 0
-        let view = buffer.readableBytesView
-        for byte in view {
-            guard byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") || byte == 0 else { break }
-            skipped += 1
+        // Through one pointer: a ByteBufferView read per byte checks the buffer's storage each time.
+        let skipped = buffer.withUnsafeReadableBytes { bytes in
+            bytes.prefix { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") || $0 == 0 }.count
         }
         buffer.moveReaderIndex(forwardBy: skipped)
         return skipped > 0

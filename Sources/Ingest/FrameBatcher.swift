@@ -30,12 +30,17 @@ final class SyslogStreamFramer: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var read = unwrapInboundIn(data)
+        // The framer and the batch are worked on as local values and put back after the read: every
+        // access to a handler's property is checked at run time, and there is one per frame otherwise.
+        var framer = self.framer
+        var batch = self.batch
+        self.batch = FrameBatch()
         if var joined = carried {
             carried = nil
             let carriedEnd = joined.readerIndex + joined.readableBytes
             var head = read.readSlice(length: min(read.readableBytes, frameReach))!
             joined.writeBuffer(&head)
-            takeFrames(from: &joined, upTo: carriedEnd)
+            Self.takeFrames(from: &joined, upTo: carriedEnd, framer: &framer, into: &batch)
             if joined.readerIndex >= carriedEnd {
                 // The carried frame is out; what was joined beyond it is read from the read itself.
                 read.moveReaderIndex(to: read.readerIndex - joined.readableBytes)
@@ -46,18 +51,22 @@ final class SyslogStreamFramer: ChannelInboundHandler {
                 read = joined
             }
         }
-        takeFrames(from: &read, upTo: .max)
+        Self.takeFrames(from: &read, upTo: .max, framer: &framer, into: &batch)
         if read.readableBytes > 0 {
             read.detachUnreadBytes()
             carried = read
         }
+        self.framer = framer
+        self.batch = batch
         if batch.frames.count >= FrameBatch.maximumFrames {
             flush(context: context)
         }
     }
 
-    /// Frames from `buffer` into the batch until it needs more bytes or its reader index reaches `end`.
-    private func takeFrames(from buffer: inout ByteBuffer, upTo end: Int) {
+    /// Frames from `buffer` into `batch` until it needs more bytes or its reader index reaches `end`.
+    private static func takeFrames(
+        from buffer: inout ByteBuffer, upTo end: Int, framer: inout SyslogFrameDecoder, into batch: inout FrameBatch
+    ) {
         while buffer.readerIndex < end {
             switch framer.decodeNext(from: &buffer) {
             case .frame(let frame): batch.append(frame)

@@ -47,53 +47,8 @@ struct ParserWorker: Sendable {
         while let item = await input.next() {
             let routing = sources[item.source]
             let batch = item.batch
-            let now = batch.receivedAt / 1_000_000_000
-            let receptionTime = routing.parser.receptionTime(now)
-            // A stream's records share one sender; datagrams each name theirs (kept when a key asks).
-            var senderFields = routing.senderFields(peer: batch.peer, identity: batch.peerIdentity)
-            var fieldsPeer = batch.peer
-            var unmatchedCount = 0
-            var unroutedCount = 0
-            var running = RunningPart(reserve: min(batch.byteCount + batch.frames.count * 64, 1 << 20))
-            // Records of one slot (facility and severity) and slice share their route, key and fields:
-            // they are looked up when the slot or slice changes, not for every record.
-            var run = RecordRun()
-            for index in batch.frames.indices {
-                if let peers = batch.framePeers, index < peers.count, peers[index] != fieldsPeer {
-                    fieldsPeer = peers[index]
-                    senderFields = routing.senderFields(peer: fieldsPeer, identity: nil)
-                }
-                batch.frames[index].withUnsafeReadableBytes { bytes in
-                    do {
-                        let message = try routing.parser.parse(bytes, at: receptionTime)
-                        let time = message.timestamp?.seconds ?? now
-                        guard let route = run.enter(slot: SourceRouting.slot(message), time: time, routing: routing, partitionings: partitionings)
-                        else {
-                            unroutedCount += 1
-                            return
-                        }
-                        running.append(route: route, key: run.key, time: time, into: &encoded) { lines in
-                            JSONRecordEncoder.appendRecord(
-                                message, frame: bytes, extraFields: run.extraFields, moreFields: senderFields, to: &lines)
-                        }
-                    } catch {
-                        unmatchedCount += 1
-                        guard let (tag, route) = routing.unmatched, let route else {
-                            warnings.warn("invalid syslog message from \(routing.name): \(error)", frame: bytes)
-                            return
-                        }
-                        let partitioning = partitionings[route]
-                        let key = PartitionKey(
-                            tag: partitioning.byTag ? tag : "",
-                            timeSlice: partitioning.slicing.slice(of: now)
-                        )
-                        running.append(route: route, key: key, time: now, into: &encoded) { lines in
-                            JSONRecordEncoder.appendUnmatchedRecord(bytes, moreFields: senderFields, to: &lines)
-                        }
-                    }
-                }
-            }
-            running.flush(into: &encoded)
+            let (unmatchedCount, unroutedCount) = Self.sortRecords(
+                of: batch, routing: routing, partitionings: partitionings, into: &encoded, warnings: &warnings)
             received[item.source].increment(by: batch.frames.count)
             receivedBytes[item.source].increment(by: batch.byteCount)
             if batch.cutFrames > 0 { cut[item.source].increment(by: batch.cutFrames) }
@@ -122,6 +77,67 @@ struct ParserWorker: Sendable {
             }
             acknowledgement?.release(stored: true)
         }
+    }
+}
+
+extension ParserWorker {
+    /// Parses and encodes every frame of `batch`, and sorts the records into `encoded`, per output and
+    /// partition. Returns how many frames were not syslog, and how many records no `<match>` took.
+    ///
+    /// Synchronous, apart from the worker's loop: its locals are plain locals, and their accesses are
+    /// checked when it is compiled rather than at run time, once per record, as in an async function.
+    static func sortRecords(
+        of batch: FrameBatch, routing: SourceRouting, partitionings: [OutputPartitioning],
+        into encoded: inout [EncodedBatch], warnings: inout RateLimitedWarning
+    ) -> (unmatched: Int, unrouted: Int) {
+        let now = batch.receivedAt / 1_000_000_000
+        let receptionTime = routing.parser.receptionTime(now)
+        // A stream's records share one sender; datagrams each name theirs (kept when a key asks).
+        var senderFields = routing.senderFields(peer: batch.peer, identity: batch.peerIdentity)
+        var fieldsPeer = batch.peer
+        var unmatchedCount = 0
+        var unroutedCount = 0
+        var running = RunningPart(reserve: min(batch.byteCount + batch.frames.count * 64, 1 << 20))
+        // Records of one slot (facility and severity) and slice share their route, key and fields:
+        // they are looked up when the slot or slice changes, not for every record.
+        var run = RecordRun()
+        for index in batch.frames.indices {
+            if let peers = batch.framePeers, index < peers.count, peers[index] != fieldsPeer {
+                fieldsPeer = peers[index]
+                senderFields = routing.senderFields(peer: fieldsPeer, identity: nil)
+            }
+            batch.frames[index].withUnsafeReadableBytes { bytes in
+                do {
+                    let message = try routing.parser.parse(bytes, at: receptionTime)
+                    let time = message.timestamp?.seconds ?? now
+                    guard let route = run.enter(slot: SourceRouting.slot(message), time: time, routing: routing, partitionings: partitionings)
+                    else {
+                        unroutedCount += 1
+                        return
+                    }
+                    running.append(route: route, key: run.key, time: time, into: &encoded) { lines in
+                        JSONRecordEncoder.appendRecord(
+                            message, frame: bytes, extraFields: run.extraFields, moreFields: senderFields, to: &lines)
+                    }
+                } catch {
+                    unmatchedCount += 1
+                    guard let (tag, route) = routing.unmatched, let route else {
+                        warnings.warn("invalid syslog message from \(routing.name): \(error)", frame: bytes)
+                        return
+                    }
+                    let partitioning = partitionings[route]
+                    let key = PartitionKey(
+                        tag: partitioning.byTag ? tag : "",
+                        timeSlice: partitioning.slicing.slice(of: now)
+                    )
+                    running.append(route: route, key: key, time: now, into: &encoded) { lines in
+                        JSONRecordEncoder.appendUnmatchedRecord(bytes, moreFields: senderFields, to: &lines)
+                    }
+                }
+            }
+        }
+        running.flush(into: &encoded)
+        return (unmatchedCount, unroutedCount)
     }
 }
 
