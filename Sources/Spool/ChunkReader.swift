@@ -49,7 +49,7 @@ public struct ChunkReader: ~Copyable {
         while true {
             if file == nil {
                 guard let path = segments.popFirst() else { return nil }
-                let opened = try fileSystem.open(path, writable: false, capacity: 0)
+                let opened = try fileSystem.openMapped(path)
                 _ = try SegmentHeader.decode(try opened.read(SegmentHeader.length, at: 0))
                 file = opened
                 offset = SegmentHeader.length

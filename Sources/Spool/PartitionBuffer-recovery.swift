@@ -85,14 +85,14 @@ extension PartitionBuffer {
         var damage: String?
         /// A whole frame follows the damaged one.
         var framesFollowDamage = false
-        /// The header's capacity covers the file: it can be mapped and appended to.
+        /// The header's capacity covers the file: it can be appended to.
         var capacityMakesSense = true
         var writable = false
     }
 
     /// Scans a segment with plain reads (a bad disk block is an error here, not a SIGBUS), syncs it
     /// whole (a killed process may have left its last frames in the page cache only), and reopens it
-    /// mapped for appending when `writable` and its header's capacity makes sense.
+    /// for appending when `writable` and its header's capacity makes sense.
     private func scan(_ path: String, chunk id: ChunkID, number: Int, writable: Bool) throws -> SegmentScan {
         let file = try fileSystem.open(path, writable: false, capacity: 0)
         do {

@@ -4,8 +4,9 @@ import Logging
 /// The partition buffer: a write-ahead log of segment files under the buffer path, one open chunk per
 /// (tag, time slice).
 ///
-/// Each batch's records go to their partition's chunk as one checksummed frame per partition, copied
-/// into a memory-mapped segment file and synced per the `DurabilityPolicy`. A chunk is sealed when
+/// Each batch's records go to their partition's chunk as one checksummed frame per partition, written
+/// to a segment file and synced per the `DurabilityPolicy`; sealed segments are read back through a
+/// memory mapping. A chunk is sealed when
 /// the next records would take it past `chunkLimitSize`, when its slice's `timekey + timekey_wait` has
 /// passed (or, without a time key, when it is `flushInterval` old), or on demand (SIGUSR1, shutdown).
 /// The chunk journal records every chunk's opening, sealing and commit, so a restart resumes exactly

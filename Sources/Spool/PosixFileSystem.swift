@@ -4,9 +4,9 @@ import Glibc
 import Musl
 #endif
 
-/// The real file system. Appends are `pwrite`s into the page cache and reads of a file opened
-/// read-only (a sealed segment on its way to the compressor, recovery's scan) go through a shared,
-/// read-only memory mapping, without a copy. Space is reserved with `posix_fallocate` before it is
+/// The real file system. Appends are `pwrite`s into the page cache, and a sealed segment on its way to
+/// the compressor is read through a shared, read-only memory mapping, without a copy (`openMapped`).
+/// Recovery scans with `pread`, where a bad disk block is an error rather than a SIGBUS. Space is reserved with `posix_fallocate` before it is
 /// written, so a full disk is an error from `grow`; `sync` is `fdatasync`.
 ///
 /// Writes go through `pwrite` rather than a writable mapping, as LMDB writes by default: on this
@@ -58,7 +58,7 @@ public struct PosixFileSystem: SpoolFileSystem {
     public func create(_ path: String, capacity: Int) throws -> any SpoolFile {
         let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw SpoolError.failure("create", path: path) }
-        return try MappedFile(fd: fd, path: path, size: 0, capacity: capacity, writable: true)
+        return try PosixFile(fd: fd, path: path, size: 0, capacity: capacity, mapped: false)
     }
 
     public func open(_ path: String, writable: Bool, capacity: Int) throws -> any SpoolFile {
@@ -71,35 +71,48 @@ public struct PosixFileSystem: SpoolFileSystem {
             throw error
         }
         let size = Int(info.st_size)
-        return try MappedFile(fd: fd, path: path, size: size, capacity: max(capacity, size), writable: writable)
+        return try PosixFile(fd: fd, path: path, size: size, capacity: max(capacity, size), mapped: false)
+    }
+
+    public func openMapped(_ path: String) throws -> any SpoolFile {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SpoolError.failure("open", path: path) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let error = SpoolError.failure("stat", path: path)
+            Glibc.close(fd)
+            throw error
+        }
+        let size = Int(info.st_size)
+        return try PosixFile(fd: fd, path: path, size: size, capacity: size, mapped: true)
     }
 }
 
-/// An open buffer file. Writable files are written with `pwrite` and read with `pread`; files opened
-/// read-only are mapped whole, read-only, and read through the mapping.
-final class MappedFile: SpoolFile {
+/// An open buffer file: written with `pwrite` and read with `pread`, or, opened with `openMapped`,
+/// mapped whole, read-only, and read through the mapping.
+final class PosixFile: SpoolFile {
     let path: String
     private(set) var size: Int
     private let fd: Int32
     private let capacity: Int
-    /// The read-only mapping of a file opened read-only (nil for writable or empty files, and once
-    /// closed). It spans `size` bytes: the file is not written while it is mapped.
+    /// The read-only mapping of a file opened with `openMapped` (nil otherwise, for an empty file, and
+    /// once closed). It spans `size` bytes: the file is not written while it is mapped.
     private var mapping: UnsafeRawBufferPointer?
     private var dirty = false
 
-    init(fd: Int32, path: String, size: Int, capacity: Int, writable: Bool) throws {
+    init(fd: Int32, path: String, size: Int, capacity: Int, mapped: Bool) throws {
         self.fd = fd
         self.path = path
         self.size = size
         self.capacity = capacity
-        if !writable && size > 0 {
+        if mapped && size > 0 {
             let base = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0)
             guard let base, base != MAP_FAILED else {
                 let error = SpoolError.failure("mmap", path: path)
                 Glibc.close(fd)
                 throw error
             }
-            // Read front to back once, by the compressor or recovery.
+            // Read front to back once, by the compressor.
             madvise(base, size, MADV_SEQUENTIAL)
             mapping = UnsafeRawBufferPointer(start: base, count: size)
         }
@@ -140,7 +153,7 @@ final class MappedFile: SpoolFile {
 
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
         try checkOpen()
-        guard mapping == nil else { throw SpoolError(code: .io, detail: "write to a file opened read-only", path: path) }
+        guard mapping == nil else { throw SpoolError(code: .io, detail: "write to a file opened to be read", path: path) }
         precondition(offset >= 0 && offset + bytes.count <= size, "write past the reserved end of \(path)")
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
         var written = 0

@@ -1,8 +1,8 @@
 /// The file operations the partition buffer needs (errors thrown are `SpoolError`s), behind a protocol so tests can put faults under
 /// it: short writes, a full disk, a failing fsync, torn tails after a crash, flipped bits.
 ///
-/// `PosixFileSystem` is the real one: files are written with `pwrite`, and read through a read-only
-/// mapping once they are no longer written.
+/// `PosixFileSystem` is the real one: files are written with `pwrite`, and sealed segments are read
+/// through a read-only mapping.
 public protocol SpoolFileSystem: Sendable {
     func makeDirectory(_ path: String) throws
     /// The names in `directory`, sorted; none for `.` and `..`.
@@ -16,6 +16,16 @@ public protocol SpoolFileSystem: Sendable {
     func create(_ path: String, capacity: Int) throws -> any SpoolFile
     /// Opens an existing file; writable ones can grow to `capacity` bytes (at least their size).
     func open(_ path: String, writable: Bool, capacity: Int) throws -> any SpoolFile
+    /// Opens an existing file to be read in place, through a read-only memory mapping where the file
+    /// system has one (a read error is then a SIGBUS, not an error: only for segments this process wrote or
+    /// recovery scanned with plain reads).
+    func openMapped(_ path: String) throws -> any SpoolFile
+}
+
+extension SpoolFileSystem {
+    public func openMapped(_ path: String) throws -> any SpoolFile {
+        try open(path, writable: false, capacity: 0)
+    }
 }
 
 /// An open file of the buffer. Writes land within `size`: a file grows by `grow(to:)`, which reserves

@@ -2,9 +2,9 @@ import Foundation
 import Spool
 import Testing
 
-@Suite("Real files: written with pwrite, read through a read-only mapping")
+@Suite("Real files: written with pwrite, sealed segments read through a read-only mapping")
 struct PosixFileSystemTests {
-    @Test("A file written with pwrite reads back the same while writable, and reopened read-only through its mapping")
+    @Test("A file written with pwrite reads back the same while writable, reopened with pread, and through its mapping")
     func writeThenReadMapped() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -21,7 +21,12 @@ struct PosixFileSystemTests {
         try file.sync()
         file.close()
 
-        let mapped = try fileSystem.open(path, writable: false, capacity: 0)
+        let plain = try fileSystem.open(path, writable: false, capacity: 0)
+        #expect(try plain.read(pattern.count, at: 100) == pattern)
+        #expect(try plain.withUnsafeBytes(1_000, at: 16_000) { $0.count } == 384)
+        plain.close()
+
+        let mapped = try fileSystem.openMapped(path)
         defer { mapped.close() }
         #expect(mapped.size == 16_384)
         #expect(try mapped.read(pattern.count, at: 100) == pattern)
