@@ -107,6 +107,17 @@ struct PartitionBufferTests {
         }
     }
 
+    @Test("CRC-32C in three lanes agrees with the table at and around every lane boundary", arguments: [
+        0, 1, 7, 8, 9, 255, 767, 768, 769, 1_543, 24_575, 24_576, 24_577, 49_159, 100_003,
+    ])
+    func crc32cLanes(count: Int) {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let table = bytes.withUnsafeBytes { CRC32C.software($0) }
+        #expect(CRC32C.checksum(bytes) == table)
+        #expect(CRC32C.checksum(bytes, continuing: 0x1234_5678) == bytes.withUnsafeBytes { CRC32C.software($0, continuing: 0x1234_5678) })
+    }
+
     @Test("commit deletes the chunk file, and a restart does not bring it back")
     func commitDeletes() async throws {
         let directory = try TemporaryDirectory()
