@@ -13,24 +13,29 @@ public enum JSONRecordEncoder {
     /// `extraFields` then `moreFields` (comma-joined `field(key:value:)`s) are written after the parsed
     /// keys, as Fluentd adds a source's own keys; they are made once per slot or sender, so a record
     /// costs only their copy.
+    ///
+    /// A record is written into scratch room and appended in one copy: on the stack up to 1 KiB, in
+    /// `scratch` (kept by the caller across records) beyond, so that long records cost no allocation.
     public static func appendRecord(
         _ message: SyslogMessage, frame: UnsafeRawBufferPointer, extraFields: [UInt8]? = nil, moreFields: [UInt8]? = nil,
-        to out: inout [UInt8]
+        to out: inout [UInt8], scratch: EncoderScratch? = nil
     ) {
         @inline(__always) func length(_ range: Range<Int>?) -> Int { range?.count ?? 0 }
         let fieldBytes = length(message.host) + length(message.ident) + length(message.pid)
             + length(message.msgid) + length(message.extradata) + length(message.message)
         // Keys, quotes, commas, braces and LF take 73 bytes at most.
         let bound = 96 + escapedBound(fieldBytes) + (extraFields?.count ?? 0) + (moreFields?.count ?? 0)
-        out.append(writingAtMost: bound) { cursor in
+        out.append(writingAtMost: bound, scratch: scratch) { cursor in
             writeRecord(message, frame, extraFields, moreFields, into: &cursor)
         }
     }
 
     /// Appends `{"unmatched_line":"…"}` and a `\n` for a line that is not syslog, as Fluentd's
     /// `emit_unmatched_lines` records it, with `moreFields` after it.
-    public static func appendUnmatchedRecord(_ line: UnsafeRawBufferPointer, moreFields: [UInt8]? = nil, to out: inout [UInt8]) {
-        out.append(writingAtMost: 32 + escapedBound(line.count) + (moreFields?.count ?? 0)) { cursor in
+    public static func appendUnmatchedRecord(
+        _ line: UnsafeRawBufferPointer, moreFields: [UInt8]? = nil, to out: inout [UInt8], scratch: EncoderScratch? = nil
+    ) {
+        out.append(writingAtMost: 32 + escapedBound(line.count) + (moreFields?.count ?? 0), scratch: scratch) { cursor in
             writeUnmatchedRecord(line, moreFields, into: &cursor)
         }
     }
@@ -253,21 +258,54 @@ struct ByteCursor {
     }
 }
 
+/// Room to write records in before they are appended, kept across records by whoever encodes many (a
+/// parser worker), for records too long for the stack. Not shared: one per worker.
+public final class EncoderScratch {
+    private var room: UnsafeMutableRawBufferPointer
+
+    public init() {
+        room = .allocate(byteCount: 64 * 1024, alignment: 16)
+    }
+
+    deinit {
+        room.deallocate()
+    }
+
+    /// At least `count` bytes of room.
+    func room(_ count: Int) -> UnsafeMutableRawBufferPointer {
+        if room.count < count {
+            room.deallocate()
+            room = .allocate(byteCount: max(count, 2 * room.count), alignment: 16)
+        }
+        return room
+    }
+}
+
 extension Array where Element == UInt8 {
+    /// Records up to this many bytes are written on the stack.
+    static let stackRoom = 1024
+
     /// Appends what `body` writes through a cursor, at most `bound` bytes.
     ///
     /// Array offers no uninitialised growth, so the bytes are written into scratch room (on the stack
-    /// when it is small) and appended in one copy: one capacity and uniqueness check per call instead
-    /// of one per run of bytes.
+    /// when it is small, else `scratch` when there is one) and appended in one copy: one capacity and
+    /// uniqueness check per call instead of one per run of bytes.
     @inline(__always)
-    mutating func append(writingAtMost bound: Int, _ body: (inout ByteCursor) -> Void) {
-        withUnsafeTemporaryAllocation(byteCount: bound, alignment: 1) { scratch in
-            let start = scratch.baseAddress!
-            var cursor = ByteCursor(pointer: start)
-            body(&cursor)
-            let written = cursor.pointer - start
-            precondition(written <= bound, "a JSON record outgrew its bound")
-            append(contentsOf: UnsafeRawBufferPointer(start: start, count: written))
+    mutating func append(writingAtMost bound: Int, scratch: EncoderScratch? = nil, _ body: (inout ByteCursor) -> Void) {
+        if bound > Self.stackRoom, let scratch {
+            append(into: scratch.room(bound), bound: bound, body)
+        } else {
+            withUnsafeTemporaryAllocation(byteCount: bound, alignment: 1) { append(into: $0, bound: bound, body) }
         }
+    }
+
+    @inline(__always)
+    private mutating func append(into room: UnsafeMutableRawBufferPointer, bound: Int, _ body: (inout ByteCursor) -> Void) {
+        let start = room.baseAddress!
+        var cursor = ByteCursor(pointer: start)
+        body(&cursor)
+        let written = cursor.pointer - start
+        precondition(written <= bound, "a JSON record outgrew its bound")
+        append(contentsOf: UnsafeRawBufferPointer(start: start, count: written))
     }
 }

@@ -44,11 +44,12 @@ struct ParserWorker: Sendable {
 
         var encoded = [EncodedBatch](repeating: EncodedBatch(), count: outputs.count)
         let partitionings = outputs.map(\.partitioning)  // apart from the queues: no reference counted per record
+        let scratch = EncoderScratch()
         while let item = await input.next() {
             let routing = sources[item.source]
             let batch = item.batch
             let (unmatchedCount, unroutedCount) = Self.sortRecords(
-                of: batch, routing: routing, partitionings: partitionings, into: &encoded, warnings: &warnings)
+                of: batch, routing: routing, partitionings: partitionings, into: &encoded, warnings: &warnings, scratch: scratch)
             received[item.source].increment(by: batch.frames.count)
             receivedBytes[item.source].increment(by: batch.byteCount)
             if batch.cutFrames > 0 { cut[item.source].increment(by: batch.cutFrames) }
@@ -88,7 +89,7 @@ extension ParserWorker {
     /// checked when it is compiled rather than at run time, once per record, as in an async function.
     static func sortRecords(
         of batch: FrameBatch, routing: SourceRouting, partitionings: [OutputPartitioning],
-        into encoded: inout [EncodedBatch], warnings: inout RateLimitedWarning
+        into encoded: inout [EncodedBatch], warnings: inout RateLimitedWarning, scratch: EncoderScratch
     ) -> (unmatched: Int, unrouted: Int) {
         let now = batch.receivedAt / 1_000_000_000
         let receptionTime = routing.parser.receptionTime(now)
@@ -117,7 +118,7 @@ extension ParserWorker {
                     }
                     running.append(route: route, key: run.key, time: time, into: &encoded) { lines in
                         JSONRecordEncoder.appendRecord(
-                            message, frame: bytes, extraFields: run.extraFields, moreFields: senderFields, to: &lines)
+                            message, frame: bytes, extraFields: run.extraFields, moreFields: senderFields, to: &lines, scratch: scratch)
                     }
                 } catch {
                     unmatchedCount += 1
@@ -131,7 +132,7 @@ extension ParserWorker {
                         timeSlice: partitioning.slicing.slice(of: now)
                     )
                     running.append(route: route, key: key, time: now, into: &encoded) { lines in
-                        JSONRecordEncoder.appendUnmatchedRecord(bytes, moreFields: senderFields, to: &lines)
+                        JSONRecordEncoder.appendUnmatchedRecord(bytes, moreFields: senderFields, to: &lines, scratch: scratch)
                     }
                 }
             }

@@ -156,3 +156,25 @@ import Testing
         }
     }
 }
+
+@Suite("JSON records written through scratch room")
+struct EncoderScratchTests {
+    @Test("A long record with escapes is the same written on the stack, in a worker's scratch room, or one that must grow", arguments: [10, 300, 5_000])
+    func longRecords(repeats: Int) throws {
+        let text = "<13>Nov 27 10:00:00 host app[7]: " + String(repeating: "tab\there \"quoted\" \\ ü \u{1}", count: repeats)
+        let frame = Array(text.utf8) + [0xFF, 0xC0]  // and bytes that are not UTF-8
+        let message = try SyslogParser().parse(frame, now: 1_781_524_800)
+        let extra = JSONRecordEncoder.field(key: "source", value: "10.0.0.1")
+        var plain: [UInt8] = []
+        var scratched: [UInt8] = [0x2A]
+        let scratch = EncoderScratch()
+        frame.withUnsafeBytes { bytes in
+            JSONRecordEncoder.appendRecord(message, frame: bytes, moreFields: extra, to: &plain)
+            for _ in 0..<3 { JSONRecordEncoder.appendRecord(message, frame: bytes, moreFields: extra, to: &scratched, scratch: scratch) }
+        }
+        #expect(Array(scratched.dropFirst()) == plain + plain + plain)
+        let object = try JSONSerialization.jsonObject(with: Data(plain.dropLast())) as? [String: String]
+        #expect(object?["message"]?.hasSuffix("\u{1}\u{FF}\u{C0}") == true)
+        #expect(object?["source"] == "10.0.0.1")
+    }
+}

@@ -50,4 +50,21 @@ let benchmarks: @Sendable () -> Void = {
         }
         blackHole(out)
     }
+
+    // A long message: its record is written into the worker's scratch room, too large for the stack.
+    let long = Array(("<86>Nov 26 23:12:55 ip-172-31-92-150 app[1]: " + String(repeating: "a long message ", count: 64)).utf8)
+    Benchmark("Parser: parse and encode JSON (RFC 3164, 1 KiB message)") { benchmark in
+        let scratch = EncoderScratch()
+        var out: [UInt8] = []
+        out.reserveCapacity(64 * 1024)
+        long.withUnsafeBytes { frame in
+            for _ in benchmark.scaledIterations {
+                if let message = try? parser.parse(frame, now: now) {
+                    JSONRecordEncoder.appendRecord(message, frame: frame, to: &out, scratch: scratch)
+                }
+                if out.count > 60 * 1024 { out.removeAll(keepingCapacity: true) }
+            }
+        }
+        blackHole(out)
+    }
 }
