@@ -62,20 +62,18 @@ public struct PosixFileSystem: SpoolFileSystem {
     }
 
     public func open(_ path: String, writable: Bool, capacity: Int) throws -> any SpoolFile {
-        let fd = Glibc.open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC)
-        guard fd >= 0 else { throw SpoolError.failure("open", path: path) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            let error = SpoolError.failure("stat", path: path)
-            Glibc.close(fd)
-            throw error
-        }
-        let size = Int(info.st_size)
+        let (fd, size) = try openExisting(path, flags: writable ? O_RDWR : O_RDONLY)
         return try PosixFile(fd: fd, path: path, size: size, capacity: max(capacity, size), mapped: false)
     }
 
     public func openMapped(_ path: String) throws -> any SpoolFile {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        let (fd, size) = try openExisting(path, flags: O_RDONLY)
+        return try PosixFile(fd: fd, path: path, size: size, capacity: size, mapped: true)
+    }
+
+    /// An existing file's descriptor and size.
+    private func openExisting(_ path: String, flags: Int32) throws -> (Int32, Int) {
+        let fd = Glibc.open(path, flags | O_CLOEXEC)
         guard fd >= 0 else { throw SpoolError.failure("open", path: path) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
@@ -83,8 +81,7 @@ public struct PosixFileSystem: SpoolFileSystem {
             Glibc.close(fd)
             throw error
         }
-        let size = Int(info.st_size)
-        return try PosixFile(fd: fd, path: path, size: size, capacity: size, mapped: true)
+        return (fd, Int(info.st_size))
     }
 }
 
