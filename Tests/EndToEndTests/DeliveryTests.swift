@@ -6,17 +6,35 @@ import TestSupport
 @Suite(.serialized)
 struct DeliveryTests {
     /// `count` numbered messages, alternating LF-framed RFC 3164 and octet-counted RFC 5424, as a TCP stream.
-    static func numberedStream(count: Int, from start: Int = 0) -> [UInt8] {
+    static func numberedStream(count: Int, from start: Int = 0, at date: Date = Date()) -> [UInt8] {
+        // Stamped now: a chunk of an earlier hour would be due at once, and some tests need it not due.
+        let (bsd, rfc3339) = stamps(date)
         var stream: [UInt8] = []
         for number in start..<(start + count) {
             if number.isMultiple(of: 2) {
-                stream += Array("<134>Nov 27 10:00:00 web-\(number % 7) app[\(number)]: message number=\(number)\n".utf8)
+                stream += Array("<134>\(bsd) web-\(number % 7) app[\(number)]: message number=\(number)\n".utf8)
             } else {
-                let message = Array("<134>1 2026-11-27T10:00:00.123Z web-\(number % 7) app \(number) - - message number=\(number)".utf8)
+                let message = Array("<134>1 \(rfc3339) web-\(number % 7) app \(number) - - message number=\(number)".utf8)
                 stream += Array("\(message.count) ".utf8) + message
             }
         }
         return stream
+    }
+
+    /// `date` in UTC as an RFC 3164 stamp (`Nov  7 10:00:00`) and an RFC 3339 one with milliseconds.
+    static func stamps(_ date: Date) -> (bsd: String, rfc3339: String) {
+        let formatter = DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "MMM"
+        let month = formatter.string(from: date)
+        formatter.dateFormat = "d"
+        let day = formatter.string(from: date)
+        formatter.dateFormat = "HH:mm:ss"
+        let time = formatter.string(from: date)
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
+        let rfc3339 = formatter.string(from: date)
+        return ("\(month) \(day.count == 1 ? " " + day : day) \(time)", rfc3339)
     }
 
     /// A TCP syslog source on 127.0.0.1 tagged `app`.
