@@ -107,7 +107,7 @@ public struct RELPFrameDecoder: ByteToMessageDecoder {
         case trailer(RELPFrame)
     }
 
-    private let limit: Int
+    let limit: Int
     private var state = State.header
 
     public init(limit: Int) {

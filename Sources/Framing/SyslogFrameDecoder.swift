@@ -38,7 +38,7 @@ public struct SyslogFrameDecoder: ByteToMessageDecoder {
         case discarding(remaining: Int?)
     }
 
-    private let limit: Int
+    let limit: Int
     private var state = State.frameStart
 
     public init(limit: Int) {

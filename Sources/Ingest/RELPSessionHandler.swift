@@ -25,8 +25,12 @@ public struct RELPConfiguration: Sendable {
 ///
 /// Answers queue in the channel; while they cannot be written (a sender that does not read) the
 /// session stops reading, so a sender gets no further than its answers.
+///
+/// The session frames its reads itself (`ReadFramer`), in place: no read is copied, and a frame does
+/// not cross the channel pipeline on its own. A malformed frame ends the session (librelp does the
+/// same), and the sender resends what was not answered.
 final class RELPSessionHandler: ChannelDuplexHandler {
-    typealias InboundIn = RELPFrame
+    typealias InboundIn = ByteBuffer
     typealias InboundOut = FrameBatch
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -88,9 +92,13 @@ final class RELPSessionHandler: ChannelDuplexHandler {
     /// The subject of the sender's verified TLS client certificate (RELP over TLS).
     private var peerIdentity: String?
 
-    init(configuration: RELPConfiguration, logger: Logger) {
+    private var framer: ReadFramer<RELPFrameDecoder>?
+
+    /// `limit`: the longest message kept; longer DATA is cut to it.
+    init(configuration: RELPConfiguration, limit: Int, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        self.framer = ReadFramer(RELPFrameDecoder(limit: limit))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -108,7 +116,19 @@ final class RELPSessionHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        // Worked on as a local value: every access to a handler's property is checked at run time.
+        guard var framer = self.framer else { return }  // a malformed frame ended the session
+        self.framer = nil
+        do {
+            try framer.frames(in: unwrapInboundIn(data)) { handle($0, context: context) }
+            self.framer = framer
+        } catch {
+            logger.warning("RELP session from \(sender) ended: \(error)")
+            context.close(promise: nil)
+        }
+    }
+
+    private func handle(_ frame: RELPFrame, context: ChannelHandlerContext) {
         switch (frame.command, state) {
         case (.open, .awaitingOpen):
             open(frame, context: context)

@@ -86,8 +86,7 @@ public final class TCPReceiver: Sendable {
                     case .syslog:
                         try handlers.addHandler(SyslogStreamFramer(limit: limit))
                     case .relp(let relp):
-                        try handlers.addHandler(ByteToMessageHandler(RELPFrameDecoder(limit: limit)))
-                        try handlers.addHandler(RELPSessionHandler(configuration: relp, logger: logger))
+                        try handlers.addHandler(RELPSessionHandler(configuration: relp, limit: limit, logger: logger))
                     }
                     return try NIOAsyncChannel.frameBatches(wrapping: channel, readAhead: readAhead)
                 }
