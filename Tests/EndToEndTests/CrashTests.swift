@@ -56,7 +56,7 @@ struct CrashTests {
 
         // The current time, so that chunks are due only an hour from now: they are uploaded on SIGUSR1
         // and at the final stop, never on their own.
-        let stamp = Self.rfc3164Stamp(Date())
+        let stamp = rfc3164Stamp(Date())
         // At most 4,000 lines a second per connection, so the limit (30 s of sending) and the time limit
         // only bound the run: the senders are stopped after the last restart.
         let senders = (0..<Self.connections).map { connection in
@@ -183,19 +183,6 @@ struct CrashTests {
                 """
         }
         print(summary)
-    }
-
-    /// An RFC 3164 timestamp (`Nov 27 02:05:09`, `Dec  1 23:00:00`) in UTC, the source's default zone.
-    static func rfc3164Stamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "d"
-        let day = formatter.string(from: date)
-        formatter.dateFormat = "MMM"
-        let month = formatter.string(from: date)
-        formatter.dateFormat = "HH:mm:ss"
-        return month + (day.count == 1 ? "  " : " ") + day + " " + formatter.string(from: date)
     }
 
     /// `conn=<c> seq=<n>` → (c, n).

@@ -8,7 +8,7 @@ struct DeliveryTests {
     /// `count` numbered messages, alternating LF-framed RFC 3164 and octet-counted RFC 5424, as a TCP stream.
     static func numberedStream(count: Int, from start: Int = 0, at date: Date = Date()) -> [UInt8] {
         // Stamped now: a chunk of an earlier hour would be due at once, and some tests need it not due.
-        let (bsd, rfc3339) = stamps(date)
+        let (bsd, rfc3339) = (rfc3164Stamp(date), rfc3339Stamp(date))
         var stream: [UInt8] = []
         for number in start..<(start + count) {
             if number.isMultiple(of: 2) {
@@ -19,22 +19,6 @@ struct DeliveryTests {
             }
         }
         return stream
-    }
-
-    /// `date` in UTC as an RFC 3164 stamp (`Nov  7 10:00:00`) and an RFC 3339 one with milliseconds.
-    static func stamps(_ date: Date) -> (bsd: String, rfc3339: String) {
-        let formatter = DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "MMM"
-        let month = formatter.string(from: date)
-        formatter.dateFormat = "d"
-        let day = formatter.string(from: date)
-        formatter.dateFormat = "HH:mm:ss"
-        let time = formatter.string(from: date)
-        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
-        let rfc3339 = formatter.string(from: date)
-        return ("\(month) \(day.count == 1 ? " " + day : day) \(time)", rfc3339)
     }
 
     /// A TCP syslog source on 127.0.0.1 tagged `app`.

@@ -54,6 +54,28 @@ func storedRecords(server: S3TestServer, bucket: String, prefix: String, tool: S
     return (keys, records)
 }
 
+/// An RFC 3164 timestamp (`Nov 27 02:05:09`, `Dec  1 23:00:00`) in UTC, the source's default zone.
+func rfc3164Stamp(_ date: Date) -> String {
+    let formatter = DateFormatter()
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.dateFormat = "d"
+    let day = formatter.string(from: date)
+    formatter.dateFormat = "MMM"
+    let month = formatter.string(from: date)
+    formatter.dateFormat = "HH:mm:ss"
+    return month + (day.count == 1 ? "  " : " ") + day + " " + formatter.string(from: date)
+}
+
+/// An RFC 3339 timestamp in UTC with milliseconds (`2026-11-27T10:00:00.123Z`).
+func rfc3339Stamp(_ date: Date) -> String {
+    let formatter = DateFormatter()
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
+    return formatter.string(from: date)
+}
+
 /// The current UTC hour as Fluentd's `%Y%m%d%H` time slice.
 func currentHourSlice(_ date: Date = Date()) -> String {
     let formatter = DateFormatter()
