@@ -92,6 +92,8 @@ final class RELPSessionHandler: ChannelDuplexHandler {
     /// The subject of the sender's verified TLS client certificate (RELP over TLS).
     private var peerIdentity: String?
 
+    /// Frames the session's reads; nil while a read is being framed, and for good once a malformed
+    /// frame has ended the session.
     private var framer: ReadFramer<RELPFrameDecoder>?
 
     /// `limit`: the longest message kept; longer DATA is cut to it.
