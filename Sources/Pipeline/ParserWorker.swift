@@ -146,7 +146,6 @@ extension ParserWorker {
 struct RecordRun {
     private var slot = -1
     private var route: Int?
-    private var tag = ""
     private(set) var key = PartitionKey(tag: "", timeSlice: .min)
     private(set) var extraFields: [UInt8]?
 
@@ -156,14 +155,14 @@ struct RecordRun {
             self.slot = slot
             route = routing.routes[slot]
             guard let route else { return nil }
-            tag = partitionings[route].byTag ? routing.tags[slot] : ""
             extraFields = routing.slotFields?[slot]
-            key = PartitionKey(tag: tag, timeSlice: partitionings[route].slicing.slice(of: time))
+            key = PartitionKey(
+                tag: partitionings[route].byTag ? routing.tags[slot] : "", timeSlice: partitionings[route].slicing.slice(of: time))
             return route
         }
         guard let route else { return nil }
         let slice = partitionings[route].slicing.slice(of: time)
-        if slice != key.timeSlice { key = PartitionKey(tag: tag, timeSlice: slice) }
+        if slice != key.timeSlice { key.timeSlice = slice }
         return route
     }
 }
