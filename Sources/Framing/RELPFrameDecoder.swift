@@ -53,33 +53,28 @@ public struct RELPFrame: Sendable, Equatable {
         precondition(transaction >= 0, "negative transaction number")
         var text = text
         text.withUTF8 { text in
-            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 2 * 20 + 7 + text.count) { room in
-                var cursor = 0
-                func write(_ byte: UInt8) {
-                    room[cursor] = byte
-                    cursor += 1
-                }
-                func writeDecimal(_ value: Int) {
-                    var divisor = 1
-                    while divisor <= value / 10 { divisor *= 10 }
-                    while divisor > 0 {
-                        write(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-                        divisor /= 10
-                    }
-                }
-                writeDecimal(transaction)
-                for byte in " rsp ".utf8 { write(byte) }
-                writeDecimal(text.count)
+            let transactionDigits = DecimalText.digits(transaction)
+            let lengthDigits = DecimalText.digits(text.count)
+            let length = transactionDigits + rsp.count + lengthDigits + (text.isEmpty ? 0 : 1 + text.count) + 1
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { room in
+                DecimalText.write(transaction, digits: transactionDigits, into: room, at: 0)
+                var cursor = transactionDigits
+                UnsafeMutableRawBufferPointer(rebasing: room[cursor...]).copyBytes(from: rsp)
+                cursor += rsp.count
+                DecimalText.write(text.count, digits: lengthDigits, into: room, at: cursor)
+                cursor += lengthDigits
                 if !text.isEmpty {
-                    write(UInt8(ascii: " "))
-                    UnsafeMutableRawBufferPointer(rebasing: room[cursor...]).copyMemory(from: UnsafeRawBufferPointer(text))
-                    cursor += text.count
+                    room[cursor] = UInt8(ascii: " ")
+                    UnsafeMutableRawBufferPointer(rebasing: room[(cursor + 1)...]).copyMemory(from: UnsafeRawBufferPointer(text))
+                    cursor += 1 + text.count
                 }
-                write(UInt8(ascii: "\n"))
-                return cursor
+                room[cursor] = UInt8(ascii: "\n")
+                return cursor + 1
             }
         }
     }
+
+    private static let rsp: [UInt8] = Array(" rsp ".utf8)
 }
 
 /// A RELP frame that cannot be read: the stream cannot be resynchronised, so the session ends (as

@@ -1,3 +1,4 @@
+import Framing
 import NIOCore
 
 /// Renders one connection's messages straight into write buffers: a header cached per second, the
@@ -92,7 +93,7 @@ struct MessageRenderer {
 
     /// Writes message `sequence` at `offset`; 0 when it would pass `limit` (and it is not the first).
     private func renderGenerated(into output: UnsafeMutableRawBufferPointer, at offset: Int, limit: Int) -> Int {
-        let digits = Self.decimalDigits(sequence)
+        let digits = DecimalText.digits(sequence)
         let natural = prefix.count + digits
         let body = max(natural, configuration.size)
         let framed = framedLength(body: body)
@@ -101,7 +102,7 @@ struct MessageRenderer {
         cursor = writeFramingHead(body: body, into: output, at: cursor)
         prefix.withUnsafeBytes { output.baseAddress!.advanced(by: cursor).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         cursor += prefix.count
-        Self.writeDecimal(sequence, digits: digits, into: output, at: cursor)
+        DecimalText.write(sequence, digits: digits, into: output, at: cursor)
         cursor += digits
         if body > natural {
             padding.withUnsafeBytes {
@@ -133,8 +134,8 @@ struct MessageRenderer {
         switch framing {
         case .none: body
         case .lf: body + 1
-        case .octetCounted: Self.decimalDigits(body) + 1 + body
-        case .relp: Self.decimalDigits(RELPClientSession.transaction(ofMessage: sequence)) + Self.relpCommand.count + Self.decimalDigits(body) + 1 + body + 1
+        case .octetCounted: DecimalText.digits(body) + 1 + body
+        case .relp: DecimalText.digits(RELPClientSession.transaction(ofMessage: sequence)) + Self.relpCommand.count + DecimalText.digits(body) + 1 + body + 1
         }
     }
 
@@ -144,16 +145,16 @@ struct MessageRenderer {
         var offset = offset
         if framing == .relp {
             let transaction = RELPClientSession.transaction(ofMessage: sequence)
-            let digits = Self.decimalDigits(transaction)
-            Self.writeDecimal(transaction, digits: digits, into: output, at: offset)
+            let digits = DecimalText.digits(transaction)
+            DecimalText.write(transaction, digits: digits, into: output, at: offset)
             offset += digits
             Self.relpCommand.withUnsafeBytes { output.baseAddress!.advanced(by: offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
             offset += Self.relpCommand.count
         } else if framing != .octetCounted {
             return offset
         }
-        let digits = Self.decimalDigits(body)
-        Self.writeDecimal(body, digits: digits, into: output, at: offset)
+        let digits = DecimalText.digits(body)
+        DecimalText.write(body, digits: digits, into: output, at: offset)
         output[offset + digits] = UInt8(ascii: " ")
         return offset + digits + 1
     }
@@ -163,27 +164,5 @@ struct MessageRenderer {
         guard framing == .lf || framing == .relp else { return offset }
         output[offset] = UInt8(ascii: "\n")
         return offset + 1
-    }
-
-    @inline(__always)
-    static func decimalDigits(_ value: Int) -> Int {
-        var digits = 1
-        var rest = value
-        while rest >= 10 {
-            rest /= 10
-            digits += 1
-        }
-        return digits
-    }
-
-    @inline(__always)
-    static func writeDecimal(_ value: Int, digits: Int, into output: UnsafeMutableRawBufferPointer, at offset: Int) {
-        var rest = value
-        var index = offset + digits - 1
-        repeat {
-            output[index] = UInt8(truncatingIfNeeded: 48 + rest % 10)
-            rest /= 10
-            index -= 1
-        } while rest > 0
     }
 }

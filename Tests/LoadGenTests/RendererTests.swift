@@ -1,3 +1,4 @@
+import Framing
 import NIOCore
 import Testing
 
@@ -75,7 +76,7 @@ struct RendererTests {
     @Test
     func decimalDigits() {
         for value in [0, 9, 10, 99, 100, 12_345, Int.max] {
-            #expect(MessageRenderer.decimalDigits(value) == String(value).count)
+            #expect(DecimalText.digits(value) == String(value).count)
         }
     }
 
