@@ -28,6 +28,12 @@ public struct ConfigProblem: Sendable, Hashable, CustomStringConvertible {
             case emptyInclude
             case noEffectYet
             case missingFormat
+            case deprecatedParameter
+            case compatibilityMapped
+            case duplicateParameterReplaced
+            case noEffect
+            case unsupportedParameter
+            case unsupportedPlugin
         }
 
         private let base: Base
@@ -83,6 +89,19 @@ public struct ConfigProblem: Sendable, Hashable, CustomStringConvertible {
         public static let noEffectYet = Code(.noEffectYet)
         /// `<match @type s3>` without `<format>`: Fluentd would write out_file lines, Sluice writes JSON.
         public static let missingFormat = Code(.missingFormat)
+        /// Warning: a Fluentd v0.12 name (`type`, `id`, `log_level`) read as its v1 name.
+        public static let deprecatedParameter = Code(.deprecatedParameter)
+        /// Warning: v0.12 `<match>` or `<source>` parameters moved into the v1 sections Fluentd builds from them.
+        public static let compatibilityMapped = Code(.compatibilityMapped)
+        /// Warning: a parameter given twice in one section; the last one is used, as in Fluentd.
+        public static let duplicateParameterReplaced = Code(.duplicateParameterReplaced)
+        /// Warning: a Fluentd parameter that has nothing to act on in Sluice (a process or plugin detail).
+        public static let noEffect = Code(.noEffect)
+        /// A Fluentd parameter whose effect Sluice cannot give, where going on without it could lose,
+        /// misplace or expose data.
+        public static let unsupportedParameter = Code(.unsupportedParameter)
+        /// A Fluentd plugin that Sluice does not run (in_tail, out_elasticsearch, ...).
+        public static let unsupportedPlugin = Code(.unsupportedPlugin)
     }
 
     public var code: Code
@@ -104,9 +123,12 @@ public struct ConfigProblem: Sendable, Hashable, CustomStringConvertible {
 /// Every problem found in a configuration; nothing is started while there is one.
 public struct ConfigError: Error, Sendable, CustomStringConvertible {
     public var problems: [ConfigProblem]
+    /// What of the file was read without problems: the part that would run were the rest removed.
+    public var readable: SluiceConfiguration?
 
-    public init(problems: [ConfigProblem]) {
+    public init(problems: [ConfigProblem], readable: SluiceConfiguration? = nil) {
         self.problems = problems
+        self.readable = readable
     }
 
     /// One line per problem, `file:line: message`.

@@ -62,38 +62,156 @@ extension FileParser {
         return String(decoding: code, as: UTF8.self)
     }
 
+    /// Evaluates the Ruby that configurations embed: `Socket.gethostname`, `ENV['NAME']`,
+    /// `ENV.fetch('NAME', 'default')`, string literals, joined with `||` (the first that is not nil,
+    /// so a variable set to "" gives "", as in Ruby). Anything else is an error naming the code.
     func evaluateEmbeddedCode(_ code: String, at location: ConfigLocation) -> String {
-        let trimmed = code.trimmingCharacters(in: .whitespaces)
-        if trimmed == "Socket.gethostname" {
-            return reader.hostname
-        }
-        if let name = Self.environmentVariableName(trimmed) {
-            if let value = reader.environment[name] {
-                return value
+        var scanner = EmbeddedRuby(code)
+        var unset: [String] = []
+        var result: String?
+        repeat {
+            guard let operand = scanner.operand() else {
+                unsupported(code, at: location)
+                return ""
             }
-            log.warn(
-                .undefinedEnvironmentVariable, at: location, word: name,
-                "environment variable '\(name)' is not set; \"#{ENV['\(name)']}\" reads as an empty string"
-            )
+            switch operand {
+            case .literal(let text):
+                result = text
+            case .hostname:
+                result = reader.hostname
+            case .environment(let name, let fallback, let mustExist):
+                if let value = reader.environment[name] {
+                    result = value
+                } else if let fallback {
+                    result = fallback
+                } else if mustExist {
+                    log.error(
+                        .undefinedEnvironmentVariable, at: location, word: name,
+                        "environment variable '\(name)' is not set, and \"#{\(code)}\" has no default (Fluentd stops here too)"
+                    )
+                    return ""
+                } else {
+                    unset.append(name)
+                }
+            }
+        } while result == nil && scanner.or()
+        guard scanner.atEnd else {
+            unsupported(code, at: location)
             return ""
         }
-        log.error(
-            .unsupportedEmbeddedCode, at: location, word: "#{\(code)}",
-            "embedded Ruby '#{\(code)}' is not supported; Sluice evaluates only "
-                + "\"#{Socket.gethostname}\" and \"#{ENV['NAME']}\""
-        )
-        return ""
+        if result == nil, let name = unset.first {
+            log.warn(
+                .undefinedEnvironmentVariable, at: location, word: name,
+                "environment variable '\(name)' is not set; \"#{\(code)}\" reads as an empty string"
+            )
+        }
+        return result ?? ""
     }
 
-    /// `NAME` from `ENV['NAME']` or `ENV["NAME"]`.
-    static func environmentVariableName(_ code: String) -> String? {
-        guard code.hasPrefix("ENV["), code.hasSuffix("]") else { return nil }
-        let key = code.dropFirst(4).dropLast().trimmingCharacters(in: .whitespaces)
-        guard key.count >= 2, let quote = key.first, quote == "'" || quote == "\"", key.last == quote else {
-            return nil
+    private func unsupported(_ code: String, at location: ConfigLocation) {
+        log.error(
+            .unsupportedEmbeddedCode, at: location, word: "#{\(code)}",
+            "embedded Ruby '#{\(code)}' is not supported; Sluice evaluates \"#{Socket.gethostname}\", "
+                + "\"#{ENV['NAME']}\", \"#{ENV.fetch('NAME', 'default')}\" and \"#{ENV['NAME'] || 'default'}\""
+        )
+    }
+}
+
+/// A scanner for the little Ruby that `"#{...}"` holds in real configurations.
+struct EmbeddedRuby {
+    enum Operand: Equatable {
+        case literal(String)
+        case hostname
+        /// `ENV['NAME']` (nil when unset) or `ENV.fetch('NAME'[, default])` (an error when unset without one).
+        case environment(String, default: String?, mustExist: Bool)
+    }
+
+    private let characters: [Character]
+    private var position = 0
+
+    init(_ code: String) {
+        characters = Array(code)
+    }
+
+    var atEnd: Bool {
+        var copy = self
+        copy.skipSpaces()
+        return copy.position == copy.characters.count
+    }
+
+    /// Consumes `||` (or `or`) when it comes next.
+    mutating func or() -> Bool {
+        skipSpaces()
+        if consume("||") || consume("or ") { return true }
+        return false
+    }
+
+    mutating func operand() -> Operand? {
+        skipSpaces()
+        if consume("Socket.gethostname") {
+            _ = consume("()")
+            return .hostname
         }
-        let name = key.dropFirst().dropLast()
-        guard !name.isEmpty, !name.contains("'"), !name.contains("\""), !name.contains("\\") else { return nil }
-        return String(name)
+        if consume("ENV[") {
+            guard let name = stringLiteral() else { return nil }
+            skipSpaces()
+            guard consume("]") else { return nil }
+            return .environment(name, default: nil, mustExist: false)
+        }
+        if consume("ENV.fetch(") {
+            guard let name = stringLiteral() else { return nil }
+            skipSpaces()
+            var fallback: String?
+            if consume(",") {
+                guard let value = stringLiteral() else { return nil }
+                fallback = value
+                skipSpaces()
+            }
+            guard consume(")") else { return nil }
+            return .environment(name, default: fallback, mustExist: true)
+        }
+        return stringLiteral().map(Operand.literal)
+    }
+
+    /// `'text'` or `"text"` (backslash escapes the quote and itself), or a bare number.
+    private mutating func stringLiteral() -> String? {
+        skipSpaces()
+        guard position < characters.count else { return nil }
+        let quote = characters[position]
+        if quote.isNumber {
+            var text = ""
+            while position < characters.count, characters[position].isNumber || characters[position] == "." {
+                text.append(characters[position])
+                position += 1
+            }
+            return text
+        }
+        guard quote == "'" || quote == "\"" else { return nil }
+        position += 1
+        var text = ""
+        while position < characters.count {
+            let character = characters[position]
+            position += 1
+            if character == quote { return text }
+            if character == "\\", position < characters.count {
+                text.append(characters[position])
+                position += 1
+            } else {
+                text.append(character)
+            }
+        }
+        return nil
+    }
+
+    private mutating func consume(_ word: String) -> Bool {
+        let word = Array(word)
+        guard position + word.count <= characters.count, Array(characters[position..<position + word.count]) == word
+        else { return false }
+        position += word.count
+        return true
+    }
+
+    private mutating func skipSpaces() {
+        while position < characters.count, characters[position] == " " { position += 1 }
     }
 }

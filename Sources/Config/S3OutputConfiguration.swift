@@ -58,8 +58,35 @@ public struct S3OutputConfiguration: Sendable, Hashable {
     public var uploadConcurrency: Int = 4
     /// `utc`: format `%{time_slice}` in UTC; default false.
     public var utc: Bool = false
+    /// `check_apikey_on_start`: a request with the credentials before the first upload; default true.
+    public var checkAPIKeyOnStart: Bool = true
+    /// `s3_metadata`: user metadata sent with every object, as `x-amz-meta-<name>` headers.
+    public var metadata: [KeyValue] = []
+    /// `compute_checksums`: nil follows the default (Sluice always sends a checksum of each body);
+    /// false leaves the checksum out where S3 allows it.
+    public var computeChecksums: Bool?
+    /// `warn_for_delay`: log a warning when a chunk is uploaded this long after its slice ended.
+    public var warnForDelay: Duration?
+    /// `index_format`: how `%{index}` is written, `%d`, `%03d`, `%x`, `%X`; default `%d`.
+    public var indexFormat: String = "%d"
+    /// `hex_random_length`: the length of `%{hex_random}`, 1 to 16; default 4.
+    public var hexRandomLength: Int = 4
+    /// `proxy_uri`: an HTTP proxy that S3 and STS requests go through.
+    public var proxyURI: URL?
+    /// `ssl_verify_peer`: check S3's certificate; default true.
+    public var sslVerifyPeer: Bool = true
+    /// `ssl_ca_bundle`: a PEM file of the authorities S3's certificate is checked against, in place of the system's.
+    public var sslCABundle: String?
+    /// `ssl_ca_directory`: a directory of PEM files of such authorities.
+    public var sslCADirectory: String?
+    /// `tagging`: S3 object tags (`key1=value1&key2=value2`), as the `x-amz-tagging` header.
+    public var tagging: String?
+    /// `grant_full_control`, `grant_read`, `grant_read_acp`, `grant_write_acp`: S3 ACL grants, as headers.
+    public var grants: [KeyValue] = []
     /// `<format>`; default json.
     public var format: FormatConfiguration = FormatConfiguration()
+    /// `<inject>`: fields added to each record before formatting.
+    public var inject: InjectConfiguration?
     /// `<buffer>`; out_s3's defaults when absent.
     public var buffer: BufferConfiguration = BufferConfiguration()
     public var location: ConfigLocation
@@ -84,11 +111,27 @@ public struct S3OutputConfiguration: Sendable, Hashable {
         "s3_object_key_format", "time_slice_format", "s3_endpoint", "force_path_style", "aws_key_id",
         "aws_sec_key", "local_directory", "storage_class", "acl", "use_server_side_encryption", "ssekms_key_id",
         "check_bucket", "auto_create_bucket", "check_object", "utc", "upload_part_size", "upload_concurrency",
+        "check_apikey_on_start", "s3_metadata", "compute_checksums", "warn_for_delay", "index_format",
+        "hex_random_length", "proxy_uri", "ssl_verify_peer", "ssl_ca_bundle", "ssl_ca_directory", "tagging",
+        "grant_full_control", "grant_read", "grant_read_acp", "grant_write_acp", "reduced_redundancy", "overwrite",
+        "aws_profile", "aws_credential_process", "aws_iam_retries", "use_bundled_cert", "signature_version",
+        "enable_transfer_acceleration", "enable_dual_stack", "sse_customer_algorithm", "sse_customer_key",
+        "sse_customer_key_md5", "checksum_algorithm",
+    ]
+
+    /// Parameters whose effect Sluice cannot give; leaving them out could misplace or expose data.
+    static let refused: [(String, String)] = [
+        ("aws_credential_process", "credentials from a process are not supported yet; give keys, a profile, or a credentials section"),
+        ("sse_customer_algorithm", "server-side encryption with customer keys (SSE-C) is not supported; use use_server_side_encryption"),
+        ("sse_customer_key", "server-side encryption with customer keys (SSE-C) is not supported; use use_server_side_encryption"),
+        ("sse_customer_key_md5", "server-side encryption with customer keys (SSE-C) is not supported; use use_server_side_encryption"),
+        ("enable_transfer_acceleration", "transfer acceleration endpoints are not supported; set s3_endpoint to the accelerate endpoint"),
+        ("enable_dual_stack", "dual-stack endpoints are not supported; set s3_endpoint to the dual-stack endpoint"),
     ]
 
     init(validating element: ConfigElement, log: ProblemLog) {
         let reader = SectionReader(
-            element, known: Self.parameters, sections: ["buffer", "format"] + Self.credentialSections, log: log
+            element, known: Self.parameters, sections: ["buffer", "format", "inject"] + Self.credentialSections, log: log, multiple: ["bucket_lifecycle_rule"]
         )
         location = element.location
         localDirectory = reader.string("local_directory")
@@ -132,6 +175,7 @@ public struct S3OutputConfiguration: Sendable, Hashable {
         if let value = reader.bool("utc") { utc = value }
         if let value = reader.size("upload_part_size", in: (5 << 20)...(5 << 30)) { uploadPartSize = value }
         if let value = reader.integer("upload_concurrency", in: 1...64) { uploadConcurrency = value }
+        readFluentPluginS3Parameters(reader, log: log)
 
         readCredentialSections(reader, log: log)
         if let section = reader.section("format") {
@@ -145,6 +189,77 @@ public struct S3OutputConfiguration: Sendable, Hashable {
         if let section = reader.section("buffer") {
             buffer = BufferConfiguration(validating: section, log: log)
         }
+        if let section = reader.section("inject") {
+            inject = InjectConfiguration(validating: section, log: log)
+        }
+        for rule in element.elements where rule.name == "bucket_lifecycle_rule" {
+            log.warn(
+                .noEffect, at: rule.location, word: "bucket_lifecycle_rule",
+                "<bucket_lifecycle_rule> is not applied: Sluice does not change the bucket's lifecycle (set it with your infrastructure tools)"
+            )
+        }
+    }
+
+    private mutating func readFluentPluginS3Parameters(_ reader: SectionReader, log: ProblemLog) {
+        if let value = reader.bool("check_apikey_on_start") { checkAPIKeyOnStart = value }
+        if let parameter = reader.parameter("s3_metadata") {
+            if let pairs = ConfigValue.hash(parameter.value) {
+                metadata = pairs.map { KeyValue(name: $0.name, value: $0.value) }
+                if pairs.contains(where: { $0.value.contains("${") || $0.value.contains("%{") }) {
+                    reader.badValue(parameter, expected: "metadata with plain values (placeholders in s3_metadata are not supported)")
+                }
+            } else {
+                reader.badValue(parameter, expected: "a hash such as {\"owner\":\"security\"} or owner:security,team:soc")
+            }
+        }
+        computeChecksums = reader.bool("compute_checksums")
+        warnForDelay = reader.duration("warn_for_delay")
+        if let value = reader.read("index_format", expected: "%d, %x or %X with an optional zero-padded width such as %03d", {
+            Self.isIndexFormat($0) ? $0 : nil
+        }) {
+            indexFormat = value
+        }
+        if let value = reader.integer("hex_random_length", in: 1...16) { hexRandomLength = value }
+        proxyURI = reader.read("proxy_uri", expected: "an http URL such as http://proxy.example:3128", AssumeRoleConfiguration.httpURL)
+        if let value = reader.bool("ssl_verify_peer") { sslVerifyPeer = value }
+        sslCABundle = reader.string("ssl_ca_bundle")
+        sslCADirectory = reader.string("ssl_ca_directory")
+        tagging = reader.string("tagging")
+        for (name, header) in [
+            ("grant_full_control", "x-amz-grant-full-control"), ("grant_read", "x-amz-grant-read"),
+            ("grant_read_acp", "x-amz-grant-read-acp"), ("grant_write_acp", "x-amz-grant-write-acp"),
+        ] {
+            if let value = reader.string(name) { grants.append(KeyValue(name: header, value: value)) }
+        }
+        if reader.bool("reduced_redundancy") == true {
+            if let storage = reader.parameter("storage_class"), storage.value != "REDUCED_REDUNDANCY" {
+                log.error(
+                    .conflictingSettings, at: storage.location, word: "storage_class",
+                    "'reduced_redundancy true' and 'storage_class \(storage.value)' disagree; keep storage_class"
+                )
+            }
+            storageClass = "REDUCED_REDUNDANCY"
+        }
+        if let value = reader.bool("overwrite"), value == false, reader.bool("check_object") == false {
+            // Both off is fluent-plugin-s3's "keys may repeat" mode; Sluice's keys never repeat across chunks.
+            _ = value
+        }
+        _ = reader.oneOf("signature_version", ["v4", "s3v4"])
+        _ = reader.bool("use_bundled_cert")
+        _ = reader.oneOf("checksum_algorithm", ["CRC32", "CRC32C", "SHA1", "SHA256"])
+        _ = reader.integer("aws_iam_retries", in: 0...100)
+        for (name, reason) in Self.refused {
+            if let parameter = reader.parameter(name), !(parameter.value == "false" && name.hasPrefix("enable_")) {
+                log.error(.unsupportedParameter, at: parameter.location, word: name, "'\(name)': \(reason)")
+            }
+        }
+    }
+
+    /// fluent-plugin-s3's `index_format` rule: `%[0[width]](d|x|X)`.
+    static func isIndexFormat(_ text: String) -> Bool {
+        guard text.hasPrefix("%"), let type = text.last, "dxX".contains(type) else { return false }
+        let flags = text.dropFirst().dropLast()
+        return flags.isEmpty || (flags.first == "0" && flags.allSatisfy(\.isASCIIDigit))
     }
 
     static let credentialSections = [
@@ -164,19 +279,30 @@ public struct S3OutputConfiguration: Sendable, Hashable {
         if let section = reader.section("instance_profile_credentials") {
             instanceProfile = InstanceProfileConfiguration(validating: section, log: log)
         }
-        // fluent-plugin-s3 silently takes the first of these in its own order; one source is clearer.
+        // fluent-plugin-s3 takes the first of these in its order: keys, aws_profile, web identity, instance
+        // profile, shared file. The others are not used; say which.
         var sources: [(word: String, location: ConfigLocation)] = []
         if let keyID = reader.parameter("aws_key_id") { sources.append(("aws_key_id", keyID.location)) }
-        for name in Self.credentialSections.dropFirst() {
+        if let profile = reader.parameter("aws_profile") { sources.append(("aws_profile", profile.location)) }
+        for name in ["web_identity_credentials", "instance_profile_credentials", "shared_credentials"] {
             if let section = reader.section(name) { sources.append(("<\(name)>", section.location)) }
         }
-        if sources.count > 1 {
-            let first = sources[0], second = sources[1]
-            log.error(
-                .conflictingSettings, at: second.location, word: second.word,
-                "\(second.word) and \(first.word) (at \(first.location)) both give AWS credentials; keep one"
-                    + " (<assume_role_credentials> may wrap either)"
+        guard let used = sources.first else { return }
+        for ignored in sources.dropFirst() {
+            log.warn(
+                .noEffect, at: ignored.location, word: ignored.word,
+                "\(ignored.word) is not used: \(used.word) (at \(used.location)) gives the credentials first, as in fluent-plugin-s3"
             )
+        }
+        switch used.word {
+        case "aws_key_id": sharedCredentials = nil; webIdentity = nil; instanceProfile = nil
+        case "aws_profile": webIdentity = nil; instanceProfile = nil
+            var profile = SharedCredentialsConfiguration(location: reader.parameter("aws_profile")!.location)
+            profile.profileName = reader.string("aws_profile")
+            sharedCredentials = profile
+        case "<web_identity_credentials>": sharedCredentials = nil; instanceProfile = nil
+        case "<instance_profile_credentials>": sharedCredentials = nil
+        default: break
         }
     }
 
@@ -187,5 +313,16 @@ public struct S3OutputConfiguration: Sendable, Hashable {
             && name.first!.isASCII && (name.first!.isLowercase || name.first!.isNumber)
             && (name.last!.isLowercase || name.last!.isNumber)
             && !name.contains("..")
+    }
+}
+
+/// A name and its value, in the order written (object metadata, headers).
+public struct KeyValue: Sendable, Hashable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
     }
 }

@@ -9,7 +9,9 @@ struct SectionReader {
     /// - Parameters:
     ///   - known: parameter names the section takes, `@type` included where it has one.
     ///   - sections: names of nested sections it takes, each at most once.
-    init(_ element: ConfigElement, known: [String], sections knownSections: [String] = [], log: ProblemLog) {
+    ///   - multiple: names of nested sections it takes any number of times (read from `element.elements`).
+    init(_ element: ConfigElement, known: [String], sections singleSections: [String] = [], log: ProblemLog, multiple: [String] = []) {
+        let knownSections = singleSections + multiple
         self.element = element
         self.log = log
         for parameter in element.parameters {
@@ -22,11 +24,12 @@ struct SectionReader {
                 continue
             }
             if let first = parameters[parameter.name] {
-                log.error(
-                    .duplicateParameter, at: parameter.location, word: parameter.name,
-                    "'\(parameter.name)' is already set in \(element.displayName) at \(first.location); keep one"
+                // Fluentd keeps the last; say so, since the first may be the one meant.
+                log.warn(
+                    .duplicateParameterReplaced, at: first.location, word: parameter.name,
+                    "'\(parameter.name)' is set again in \(element.displayName) at \(parameter.location); "
+                        + "the later value '\(parameter.value)' is used, as in Fluentd"
                 )
-                continue
             }
             parameters[parameter.name] = parameter
         }
@@ -42,6 +45,7 @@ struct SectionReader {
                 )
                 continue
             }
+            if multiple.contains(child.name) { continue }
             if let first = sections[child.name] {
                 log.error(
                     .duplicateSection, at: child.location, word: child.name,

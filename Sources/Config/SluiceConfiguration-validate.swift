@@ -1,10 +1,12 @@
 /// Validation of the top level: which directives, which plugin types, and the routing warnings.
 extension SluiceConfiguration {
-    static let directives = ["source", "match", "system"]
-    static let unsupportedDirectives = ["filter", "label", "worker"]
+    static let directives = ["source", "match", "filter", "label", "system"]
+    static let unsupportedDirectives = ["worker"]
     static let sourceTypes = ["syslog", "relp"]
 
     static func validate(_ root: ConfigElement, log: ProblemLog) throws(ConfigError) -> SluiceConfiguration {
+        var root = root
+        Compatibility.apply(to: &root, log: log)
         var configuration = SluiceConfiguration()
         for parameter in root.parameters {
             log.error(
@@ -13,12 +15,20 @@ extension SluiceConfiguration {
             )
         }
         var systemLocation: ConfigLocation?
+        var routing = RoutingReader(log: log)
         for element in root.elements {
             switch element.name {
             case "source":
-                if let source = validateSource(element, log: log) { configuration.sources.append(source) }
-            case "match":
-                if let match = MatchConfiguration(validating: element, log: log) { configuration.matches.append(match) }
+                let type = element.parameters.last { $0.name == "@type" }?.value ?? ""
+                if monitorTypes.contains(type) {
+                    if let monitor = MonitorEndpoint(validating: element, type: type, log: log) { configuration.monitors.append(monitor) }
+                } else if let source = validateSource(element, log: log) {
+                    configuration.sources.append(source)
+                }
+            case "match", "filter":
+                routing.read(element, label: nil)
+            case "label":
+                routing.readLabel(element)
             case "system":
                 if let systemLocation {
                     log.error(
@@ -32,29 +42,30 @@ extension SluiceConfiguration {
             case let name where unsupportedDirectives.contains(name):
                 log.error(
                     .unsupportedDirective, at: element.location, word: name,
-                    "<\(name)> is a Fluentd directive Sluice does not support; Sluice reads <source>, <match> and <system>"
+                    "<\(name)> is a Fluentd directive Sluice does not support: Sluice runs one process; move its sections to the top level"
                 )
             case let name:
                 log.error(
                     .unknownDirective, at: element.location, word: name,
-                    "unknown directive <\(name)>; Sluice reads <source>, <match> and <system>"
+                    "unknown directive <\(name)>; Sluice reads <source>, <filter>, <match>, <label> and <system>"
                         + SectionReader.suggestion(for: name, among: directives)
                 )
             }
         }
-        guard log.problems.isEmpty else { throw ConfigError(problems: log.problems) }
+        routing.checkLabels(sources: configuration.sources)
+        configuration.matches = routing.outputs
+        configuration.routing = routing.routing
+        guard log.problems.isEmpty else { throw ConfigError(problems: log.problems, readable: configuration) }
         configuration.warnings = log.warnings + configuration.routingWarnings()
         return configuration
     }
 
+    static let monitorTypes = ["prometheus", "monitor_agent"] + MonitorEndpoint.companionTypes
+
     private static func validateSource(_ element: ConfigElement, log: ProblemLog) -> SyslogSourceConfiguration? {
         let type = element.parameters.last { $0.name == "@type" }?.value
         guard let type, let kind = SyslogSourceConfiguration.Kind(rawValue: type) else {
-            // Only the type is reported: the parameters belong to a plugin Sluice does not know.
-            let reader = SectionReader(
-                element, known: element.parameters.map(\.name), sections: element.elements.map(\.name), log: log
-            )
-            _ = reader.type(known: sourceTypes)
+            PluginSupport.reportUnsupported(element, directive: "source", type: type, known: sourceTypes + monitorTypes, log: log)
             return nil
         }
         return SyslogSourceConfiguration(validating: element, kind: kind, log: log)
@@ -71,8 +82,12 @@ extension SluiceConfiguration {
 
     func routingWarnings() -> [ConfigProblem] {
         var warnings: [ConfigProblem] = []
-        for (index, match) in matches.enumerated() {
-            let earlier = matches[..<index]
+        let topLevel: [MatchConfiguration] = routing.root.compactMap {
+            guard case .match(let patterns, _, let location) = $0 else { return nil }
+            return MatchConfiguration(patterns: patterns, output: .null, location: location)
+        }
+        for (index, match) in topLevel.enumerated() {
+            let earlier = topLevel[..<index]
             if let catchAll = earlier.first(where: { $0.patterns.contains(where: \.matchesEverything) }) {
                 warnings.append(unreachable(match, because: catchAll, "catches every tag with '**'"))
             } else if let same = earlier.first(where: { previous in
@@ -86,7 +101,7 @@ extension SluiceConfiguration {
             let tags = Self.facilities.flatMap { facility in
                 Self.severities.map { "\(source.tag).\(facility).\($0)" }
             }
-            let unrouted = tags.filter { route(tag: $0) == nil }
+            let unrouted = tags.filter { routes(tag: $0, label: source.label).isEmpty }
             if unrouted.count == tags.count {
                 warnings.append(
                     ConfigProblem(

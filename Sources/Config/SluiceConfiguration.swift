@@ -20,10 +20,15 @@ import Darwin
 /// ```
 public struct SluiceConfiguration: Sendable {
     public var sources: [SyslogSourceConfiguration]
-    /// In file order: a record goes to the first whose patterns match its tag.
+    /// Every output (a `<match>` of an output type, or a `<store>` of a copy), in file order; records
+    /// reach them along ``routes(tag:label:)``.
     public var matches: [MatchConfiguration]
+    /// `<filter>`s, `<match>`es and `<label>`s, as Fluentd's event router walks them.
+    public var routing = Routing()
     /// `<system>`; defaults when absent.
     public var system: SystemConfiguration
+    /// `<source>`s of `@type prometheus` and `monitor_agent`: more addresses for the status endpoint.
+    public var monitors: [MonitorEndpoint] = []
     /// Doubtful but valid things: unreachable `<match>`es, sources whose tags reach no `<match>`,
     /// unset environment variables, includes that match nothing.
     public var warnings: [ConfigProblem]
@@ -63,9 +68,10 @@ public struct SluiceConfiguration: Sendable {
         return try validate(root, log: log)
     }
 
-    /// The index into ``matches`` of the first `<match>` for `tag`, nil when none matches.
+    /// The output of `tag` when it has exactly one route and no filter: the common case, which the
+    /// parser workers serve without building records. Nil when no `<match>` takes the tag.
     public func route(tag: String) -> Int? {
-        matches.firstIndex { $0.matches(tag) }
+        routes(tag: tag).first?.output
     }
 
     /// This machine's name as Ruby's `Socket.gethostname` gives it.

@@ -13,6 +13,8 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
             case tls1_1 = "TLS1_1"
             case tls1_2 = "TLS1_2"
             case tls1_3 = "TLS1_3"
+
+            var order: Int { Self.allCases.firstIndex(of: self)! }
         }
 
         /// `cert_path` (required): PEM, the server certificate then its intermediates.
@@ -25,8 +27,12 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
         public var caPath: String?
         /// `client_cert_auth`; default false. True refuses clients without a certificate signed by `ca_path`.
         public var clientCertificateAuthentication: Bool = false
-        /// `min_version`; default TLS1_2.
+        /// `min_version`; default TLS1_2. `version` sets both ends, as in Fluentd.
         public var minimumVersion: Version = .tls1_2
+        /// `max_version`; nil offers the newest.
+        public var maximumVersion: Version?
+        /// `ciphers`: an OpenSSL cipher list for TLS 1.2 and older.
+        public var ciphers: String?
     }
 
     /// `@type`: syslog frames, or RELP sessions.
@@ -42,8 +48,13 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
     public var tls: TLS?
     /// `message_format`, at the source or in `<parse>`; default auto.
     public var messageFormat: MessageFormat = .auto
-    /// `message_length_limit`; default 8192 bytes (Fluentd's is 2048, below rsyslog's 8096), at most 1 MiB.
-    public var messageLengthLimit: Int = 8192
+    /// `message_length_limit` for tcp, tls and RELP frames; default 64 KiB, as syslog-ng's (Fluentd's is
+    /// 2048, rsyslog's 8096; sudo lines, audit records and forwarded Windows events run to tens of KiB),
+    /// at most 1 MiB. A UDP datagram is always taken whole.
+    public var messageLengthLimit: Int = 64 << 10
+    /// `<parse> @type none`: the message is everything after `<PRI>`, unparsed, under `message`.
+    public var parseNone: Bool = false
+
     /// `receive_buffer_size` (UDP): the socket's receive buffer; default 8 MiB.
     public var receiveBufferSize: Int = 8 << 20
     /// `max_connections` (tcp, tls): connections served at once; one more is accepted and closed at
@@ -71,6 +82,8 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
     public var clientSubjectKey: String?
     /// `@id`.
     public var id: String?
+    /// `@label`: records are routed in that `<label>` instead of the top level.
+    public var label: String?
     public var location: ConfigLocation
 
     public init(tag: String, kind: Kind = .syslog, location: ConfigLocation) {
@@ -89,14 +102,16 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
     static let maximumMessageLength = 1 << 20
 
     static let parameters = [
-        "@type", "@id", "@log_level", "port", "bind", "tag", "protocol_type", "message_format",
+        "@type", "@id", "@log_level", "@label", "port", "bind", "tag", "protocol_type", "message_format",
         "message_length_limit", "frame_type", "timezone", "emit_unmatched_lines", "source_address_key",
         "source_hostname_key", "severity_key", "facility_key", "priority_key", "receive_buffer_size",
-        "client_subject_key", "max_connections", "idle_timeout", "resolve_hostname",
+        "client_subject_key", "max_connections", "idle_timeout", "resolve_hostname", "send_keepalive_packet",
+        "blocking_timeout", "delimiter",
     ]
 
     static let tlsParameters = [
         "cert_path", "private_key_path", "private_key_passphrase", "ca_path", "client_cert_auth", "min_version",
+        "max_version", "version", "ciphers", "insecure",
     ]
 
     /// Parameters that only a stream (tcp, tls) uses.
@@ -118,6 +133,7 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
         }
         _ = reader.choice("@log_level", SystemConfiguration.LogLevel.self)
         id = reader.string("@id")
+        label = reader.string("@label")
         let protocolType = reader.oneOf("protocol_type", ["udp", "tcp"]).flatMap(Transport.init(rawValue:))
         if let protocolType { transport = protocolType }
         if let value = reader.choice("message_format", MessageFormat.self) { messageFormat = value }
@@ -150,11 +166,30 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
         if let section = reader.section("transport") {
             readTransport(section, protocolType: protocolType, log: log)
         }
+        if let value = reader.string("delimiter"), value != "\n" {
+            reader.badValue(reader.parameter("delimiter")!, expected: "\"\\n\" (syslog frames end at a newline or are octet-counted)")
+        }
+        for name in ["send_keepalive_packet", "blocking_timeout"] where reader.parameter(name) != nil {
+            let parameter = reader.parameter(name)!
+            log.warn(
+                .noEffect, at: parameter.location, word: name,
+                "'\(name)' has no effect in Sluice: idle connections are closed after idle_timeout, and reads never block"
+            )
+        }
         if let section = reader.section("parse") {
-            let parse = SectionReader(section, known: ["@type", "message_format"], log: log)
-            if parse.type(known: ["syslog"], default: "syslog") != nil,
-                let value = parse.choice("message_format", MessageFormat.self)
-            {
+            let parse = SectionReader(
+                section, known: ["@type", "message_format", "with_priority", "rfc5424_time_format", "time_format"], log: log)
+            let type = parse.type(known: ["syslog", "none"], default: "syslog")
+            if type == "none" { parseNone = true }
+            // in_syslog reads <PRI> itself when its parser does not, so either way gives the same records.
+            _ = parse.bool("with_priority")
+            for name in ["rfc5424_time_format", "time_format"] where parse.parameter(name) != nil {
+                log.warn(
+                    .noEffect, at: parse.parameter(name)!.location, word: name,
+                    "'\(name)' has no effect: Sluice reads every RFC 3164 and RFC 5424 stamp form senders use"
+                )
+            }
+            if type == "syslog", let value = parse.choice("message_format", MessageFormat.self) {
                 if reader.parameter("message_format") != nil {
                     log.error(
                         .duplicateParameter, at: parse.parameter("message_format")!.location, word: "message_format",
@@ -220,10 +255,32 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
                 )
             }
             let versions = TLS.Version.allCases.map(\.rawValue)
-            if let version = reader.read("min_version", expected: "one of " + versions.joined(separator: ", "), {
-                TLS.Version(rawValue: $0.hasPrefix("TLSv") ? "TLS" + $0.dropFirst(4) : $0)
-            }) {
+            let readVersion = { (name: String) in
+                reader.read(name, expected: "one of " + versions.joined(separator: ", ")) {
+                    TLS.Version(rawValue: $0.hasPrefix("TLSv") ? "TLS" + $0.dropFirst(4) : $0)
+                }
+            }
+            if let version = readVersion("version") {
                 tls.minimumVersion = version
+                tls.maximumVersion = version
+            }
+            if let version = readVersion("min_version") { tls.minimumVersion = version }
+            if let version = readVersion("max_version") { tls.maximumVersion = version }
+            if let maximum = tls.maximumVersion, maximum.order < tls.minimumVersion.order {
+                log.error(
+                    .conflictingSettings, at: section.location, word: "max_version",
+                    "<transport tls> offers no version: max_version \(maximum.rawValue) is older than min_version \(tls.minimumVersion.rawValue)"
+                )
+            }
+            if let ciphers = reader.parameter("ciphers") {
+                if ciphers.value.isEmpty { reader.badValue(ciphers, expected: "an OpenSSL cipher list") } else { tls.ciphers = ciphers.value }
+            }
+            if let insecure = reader.parameter("insecure"), reader.bool("insecure") == true {
+                // Fluentd's `insecure` turns off certificate checks; a collector of security logs keeps them.
+                log.error(
+                    .badValue, at: insecure.location, word: "insecure",
+                    "'insecure true' would accept TLS clients without checking them; Sluice refuses it: remove it, or drop client_cert_auth"
+                )
             }
             self.tls = tls
         } else if let first = section.parameters.first(where: { tlsParameters.contains($0.name) }) {

@@ -143,3 +143,19 @@ public struct TagPattern: Sendable, Hashable, CustomStringConvertible {
     /// Whether the pattern is `**`, which catches every tag.
     public var matchesEverything: Bool { steps == [.anything] }
 }
+
+extension TagPattern {
+    /// The space-separated patterns of `<match PATTERNS>` or `<filter PATTERNS>`; none means `**`, as in Fluentd.
+    static func patterns(of element: ConfigElement, log: ProblemLog) -> [TagPattern] {
+        let words = element.argument.split(whereSeparator: \.isWhitespace).map(String.init)
+        var patterns: [TagPattern] = []
+        for word in words.isEmpty ? ["**"] : words {
+            do {
+                patterns.append(try TagPattern(word))
+            } catch {
+                log.error(.badValue, at: element.location, word: word, "bad tag pattern in \(element.displayName): \(error)")
+            }
+        }
+        return patterns
+    }
+}

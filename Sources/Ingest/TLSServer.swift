@@ -56,6 +56,8 @@ public struct TLSServer: Sendable {
             privateKey: .privateKey(key)
         )
         tls.minimumTLSVersion = configuration.minimumVersion.nioVersion
+        if let maximum = configuration.maximumVersion { tls.maximumTLSVersion = maximum.nioVersion }
+        if let ciphers = configuration.cipherSuites { tls.cipherSuites = ciphers }
         if configuration.requireClientCertificate {
             guard let caPath = configuration.trustedCAPath else {
                 throw TLSSetupError(

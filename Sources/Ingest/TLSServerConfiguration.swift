@@ -20,6 +20,10 @@ public struct TLSServerConfiguration: Sendable, Hashable {
     public var requireClientCertificate: Bool
     /// Default TLS 1.2, as Fluentd's in_syslog.
     public var minimumVersion: MinimumVersion
+    /// The newest protocol version offered; nil for the newest the library speaks.
+    public var maximumVersion: MinimumVersion?
+    /// OpenSSL cipher list for TLS 1.2 and older (`ciphers` in Fluentd); nil for the library's default.
+    public var cipherSuites: String?
 
     public init(
         certificateChainPath: String,
@@ -27,8 +31,12 @@ public struct TLSServerConfiguration: Sendable, Hashable {
         privateKeyPassphrase: String? = nil,
         trustedCAPath: String? = nil,
         requireClientCertificate: Bool = false,
-        minimumVersion: MinimumVersion = .tls1_2
+        minimumVersion: MinimumVersion = .tls1_2,
+        maximumVersion: MinimumVersion? = nil,
+        cipherSuites: String? = nil
     ) {
+        self.maximumVersion = maximumVersion
+        self.cipherSuites = cipherSuites
         self.certificateChainPath = certificateChainPath
         self.privateKeyPath = privateKeyPath
         self.privateKeyPassphrase = privateKeyPassphrase

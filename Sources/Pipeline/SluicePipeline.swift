@@ -83,6 +83,8 @@ public final class SluicePipeline: Service, Sendable {
                     outputs.append(try await S3Output(settings: settings, store: store, logger: logger))
                 case .stdout:
                     outputs.append(StdoutOutput())
+                case .file:
+                    throw PipelineError(code: .unsupported, detail: "\(match.location): @type file outputs are not wired yet")
                 case .null:
                     outputs.append(NullOutput())
                 }

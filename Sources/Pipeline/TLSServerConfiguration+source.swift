@@ -10,7 +10,9 @@ extension TLSServerConfiguration {
             privateKeyPassphrase: tls.privateKeyPassphrase,
             trustedCAPath: tls.caPath,
             requireClientCertificate: tls.clientCertificateAuthentication,
-            minimumVersion: MinimumVersion(tls.minimumVersion)
+            minimumVersion: MinimumVersion(tls.minimumVersion),
+            maximumVersion: tls.maximumVersion.map(MinimumVersion.init),
+            cipherSuites: tls.ciphers
         )
     }
 }

@@ -162,18 +162,6 @@ import Testing
             body: "<shared_credentials>\n  profile_name \"\"\n</shared_credentials>", code: .badValue, line: 5, word: ""
         ),
         Case(
-            name: "two credential sections",
-            body: "<shared_credentials>\n</shared_credentials>\n<instance_profile_credentials>\n</instance_profile_credentials>",
-            code: .conflictingSettings, line: 6, word: "<instance_profile_credentials>",
-            message: "test.conf:6: <instance_profile_credentials> and <shared_credentials> (at test.conf:4) both give AWS credentials; keep one (<assume_role_credentials> may wrap either)"
-        ),
-        Case(
-            name: "static keys and a credential section",
-            body: "aws_key_id AKID\naws_sec_key secret\n<web_identity_credentials>\n  role_arn arn:aws:iam::1:role/r\n  role_session_name s1\n  web_identity_token_file /t\n</web_identity_credentials>",
-            code: .conflictingSettings, line: 6, word: "<web_identity_credentials>",
-            message: "test.conf:6: <web_identity_credentials> and aws_key_id (at test.conf:4) both give AWS credentials; keep one (<assume_role_credentials> may wrap either)"
-        ),
-        Case(
             name: "a credential section twice",
             body: "<shared_credentials>\n</shared_credentials>\n<shared_credentials>\n</shared_credentials>",
             code: .duplicateSection, line: 6, word: "shared_credentials"

@@ -11,7 +11,7 @@ import Testing
         #expect(source.bind == "0.0.0.0")
         #expect(source.transport == .udp)
         #expect(source.messageFormat == .auto)
-        #expect(source.messageLengthLimit == 8192)
+        #expect(source.messageLengthLimit == 65536)
         #expect(source.frameType == .traditional)
         #expect(source.timezone == 0)
         #expect(source.emitUnmatchedLines == false)
@@ -38,7 +38,7 @@ import Testing
         #expect(source.kind == .relp)
         #expect(source.port == 2514)
         #expect(source.transport == .tcp)
-        #expect(source.messageLengthLimit == 8192)
+        #expect(source.messageLengthLimit == 65536)
         let tls = try Support.parse(
             "<source>\n  @type relp\n  tag r\n  port 20514\n<transport tls>\n  cert_path /c\n  private_key_path /k\n</transport>\n</source>\n"
                 + Support.nullMatch

@@ -22,7 +22,7 @@ import Testing
         #expect(source.tag == "system")
         #expect(source.transport == .udp)
         #expect(source.messageFormat == .auto)
-        #expect(source.messageLengthLimit == 8192)
+        #expect(source.messageLengthLimit == 65536)
         #expect(source.location.line == 1)
 
         #expect(configuration.matches.count == 1)

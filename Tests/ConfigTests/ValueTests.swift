@@ -6,12 +6,15 @@ import Testing
     @Test(arguments: [
         ("0", 0), ("8192", 8192), ("10k", 10240), ("10K", 10240), ("256m", 256 << 20), ("8M", 8 << 20),
         ("1g", 1 << 30), ("64G", 64 << 30), ("1t", 1 << 40),
+        // As real configurations write them, and Fluentd reads them.
+        ("768MB", 768 << 20), ("1G", 1 << 30), ("1kb", 1024), ("10 k", 10240), ("8MiB", 8 << 20), ("1.5m", 1_572_864),
+        (" 512 ", 512),
     ])
     func sizes(text: String, bytes: Int) {
         #expect(ConfigValue.size(text) == bytes)
     }
 
-    @Test(arguments: ["", "k", "1x", "1.5m", "-1", "1kb", "10 k", "99999999999999999999", "9000000000t"])
+    @Test(arguments: ["", "k", "1x", "-1", "b", "1b", "1.5", "1..5m", "99999999999999999999", "9000000000t"])
     func badSizes(text: String) {
         #expect(ConfigValue.size(text) == nil)
     }
