@@ -28,6 +28,12 @@ struct FrameBytes {
         return nil
     }
 
+    /// Whether the UTF-8 byte order mark (EF BB BF) starts at `index`.
+    @inline(__always)
+    func startsWithBOM(at index: Int) -> Bool {
+        index + 3 <= base.count && base[index] == 0xEF && base[index + 1] == 0xBB && base[index + 2] == 0xBF
+    }
+
     /// `range` without one trailing line end (`\r\n`, `\n` or `\r`), as Ruby's
     /// `String#chomp` which Fluentd applies to the message.
     @inline(__always)

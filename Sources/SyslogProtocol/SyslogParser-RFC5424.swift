@@ -15,10 +15,12 @@
 ///   SD-IDs (Fluentd keeps them raw).
 /// - After SD: the end of the frame (no `message` key), one trailing line end
 ///   (no `message` key; UDP senders append LF), or exactly one SP and MSG. MSG
-///   keeps a second leading space, its bytes as sent (a UTF-8 BOM is kept, as
-///   Fluentd and go-syslog keep it; invalid UTF-8 is accepted, as go-syslog's
-///   default), minus one trailing line end. A lone SP gives `message: ""`, as
-///   Fluentd's string engine.
+///   keeps a second leading space, its bytes as sent (invalid UTF-8 is accepted,
+///   as go-syslog's default), minus one trailing line end. A UTF-8 BOM starting
+///   MSG is dropped: RFC 5424 6.4 makes it a marker that MSG is UTF-8, not part
+///   of the text, and syslog-ng drops it too (Fluentd and go-syslog keep it;
+///   stored, it makes the first word of every message differ from what was
+///   logged). A lone SP gives `message: ""`, as Fluentd's string engine.
 ///
 /// Anything else is an error, so a malformed frame is kept raw by the caller
 /// rather than half-parsed.
@@ -64,7 +66,9 @@ extension SyslogParser {
         guard frame[afterSD] == UInt8(ascii: " ") else {
             throw SyslogParseError(code: .invalidStructuredData, offset: afterSD)
         }
-        message.message = frame.chomped((afterSD + 1)..<end)
+        var messageStart = afterSD + 1
+        if frame.startsWithBOM(at: messageStart) { messageStart += 3 }
+        message.message = frame.chomped(messageStart..<end)
         return message
     }
 

@@ -86,20 +86,27 @@ public struct SyslogParser: Sendable {
 
     /// `<PRI>`: 1-3 digits, at most 191. Leading zeros are accepted, as Fluentd's
     /// `[0-9]{1,3}` does. Returns the PRI and the offset just after `>`.
+    ///
+    /// A UTF-8 BOM before `<` is skipped: some Windows forwarders write the BOM
+    /// first and the whole frame after it, and the frame is otherwise well formed.
     @inline(__always)
     static func parsePriority(_ frame: FrameBytes) throws(SyslogParseError) -> (UInt8, Int) {
-        guard frame.count > 0, frame[0] == UInt8(ascii: "<") else {
-            throw SyslogParseError(code: .missingPriority, offset: 0)
+        var open = 0
+        if frame.count > 0, frame[0] != UInt8(ascii: "<"), frame.startsWithBOM(at: 0) {
+            open = 3
+        }
+        guard open < frame.count, frame[open] == UInt8(ascii: "<") else {
+            throw SyslogParseError(code: .missingPriority, offset: open)
         }
         var value = 0
-        var index = 1
-        while index < frame.count, index <= 4 {
+        var index = open + 1
+        while index < frame.count, index <= open + 4 {
             let byte = frame[index]
             if byte == UInt8(ascii: ">") {
-                guard index > 1, value <= 191 else { break }
+                guard index > open + 1, value <= 191 else { break }
                 return (UInt8(value), index + 1)
             }
-            guard let digit = byte.asciiDigit, index <= 3 else { break }
+            guard let digit = byte.asciiDigit, index <= open + 3 else { break }
             value = value * 10 + digit
             index += 1
         }

@@ -95,11 +95,19 @@ let senderCases: [SenderCase] = [
         extradata: #"[exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"]"#,
         message: "BOM'An application event log entry...'"
     ),
-    // A real UTF-8 BOM starting MSG is kept (Fluentd and go-syslog keep it).
+    // A real UTF-8 BOM starting MSG marks it as UTF-8 (RFC 5424 6.4) and is not
+    // stored, as syslog-ng drops it (Fluentd and go-syslog keep it).
     SenderCase(
         fixture: "rfc5424-utf8-bom.syslog", format: .rfc5424, facility: 1, severity: 5,
         timestamp: SyslogTimestamp(seconds: unixTime(2026, 11, 26, 23, 12, 55), utcOffsetSeconds: 0),
-        host: "host", ident: "app", pid: "-", msgid: "-", extradata: "-", message: "\u{FEFF}hello BOM"
+        host: "host", ident: "app", pid: "-", msgid: "-", extradata: "-", message: "hello BOM"
+    ),
+    // A Windows forwarder writing a UTF-8 BOM before `<PRI>` (handwritten): the BOM is skipped.
+    SenderCase(
+        fixture: "bom-before-pri.syslog", facility: 1, severity: 6,
+        timestamp: SyslogTimestamp(seconds: unixTime(2026, 11, 26, 23, 12, 55)),
+        host: "WIN-SRV01", ident: "Service_Control_Manager", pid: "624",
+        message: "The Windows Update service entered the running state."
     ),
     SenderCase(
         fixture: "udp-trailing-lf.syslog", facility: 0, severity: 6,
