@@ -12,11 +12,15 @@
 ///    with `supportColonlessIdent` (Fluentd's default), whatever it ends with
 ///    (`fluentd[11111]` → ident and pid; `Use the BFG!` → ident `Use`). Without
 ///    a space after it the rest is all message and there is no ident.
-/// 3. MESSAGE is the rest after exactly one space (a second space is kept), with
+/// 3. IDENT is the tag up to its first `[`, PID the text of that first `[…]`
+///    group: `svc[main][29456]:` (`logger -t 'svc[main]' -i`) gives `svc` and
+///    `main`, as rsyslog's tag parser reads it (Fluentd gives pid `main][29456`).
+///    A tag with no closed group is all ident: `weird]:` (where Fluentd would
+///    raise), `svc[12:`.
+/// 4. MESSAGE is the rest after exactly one space (a second space is kept), with
 ///    one trailing line end removed. rsyslog's `#012` escapes are kept as sent.
 ///
-/// Where Fluentd would raise (a `]:`-terminated tag with no `[`), the tag is
-/// read as an ident without pid; searches never leave the tag.
+/// Searches never leave the tag.
 extension SyslogParser {
     @inline(__always)
     func parseRFC3164(
@@ -50,31 +54,32 @@ extension SyslogParser {
             message.message = frame.chomped(tagStart..<end)
             return message
         }
-        let last = frame[tagEnd - 1]
-        if last == UInt8(ascii: ":") {
-            let beforeColon = tagEnd - 1
-            if beforeColon > tagStart, frame[beforeColon - 1] == UInt8(ascii: "]"),
-               let bracket = frame.firstIndex(of: UInt8(ascii: "["), from: tagStart, to: beforeColon - 1)
-            {
-                message.ident = tagStart..<bracket
-                message.pid = (bracket + 1)..<(beforeColon - 1)
-            } else {
-                message.ident = tagStart..<beforeColon
-            }
-        } else if configuration.supportColonlessIdent {
-            if last == UInt8(ascii: "]"), tagEnd > tagStart,
-               let bracket = frame.firstIndex(of: UInt8(ascii: "["), from: tagStart, to: tagEnd - 1)
-            {
-                message.ident = tagStart..<bracket
-                message.pid = (bracket + 1)..<(tagEnd - 1)
-            } else {
-                message.ident = tagStart..<tagEnd
-            }
-        } else {
+        guard readTag(frame, tagStart..<tagEnd, into: &message) else {
             message.message = frame.chomped(tagStart..<end)
             return message
         }
         message.message = frame.chomped((tagEnd + 1)..<end)
         return message
+    }
+
+    /// Sets ident and pid from the tag `word`; false when the word is not a tag
+    /// (no `:` and colonless idents are off).
+    @inline(__always)
+    func readTag(_ frame: FrameBytes, _ word: Range<Int>, into message: inout SyslogMessage) -> Bool {
+        var body = word
+        if !word.isEmpty, frame[word.upperBound - 1] == UInt8(ascii: ":") {
+            body = word.lowerBound..<(word.upperBound - 1)
+        } else if !configuration.supportColonlessIdent {
+            return false
+        }
+        if let open = frame.firstIndex(of: UInt8(ascii: "["), from: body.lowerBound, to: body.upperBound),
+           let close = frame.firstIndex(of: UInt8(ascii: "]"), from: open + 1, to: body.upperBound)
+        {
+            message.ident = body.lowerBound..<open
+            message.pid = (open + 1)..<close
+        } else {
+            message.ident = body
+        }
+        return true
     }
 }

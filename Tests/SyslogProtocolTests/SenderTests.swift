@@ -53,6 +53,13 @@ let senderCases: [SenderCase] = [
         timestamp: SyslogTimestamp(seconds: unixTime(2026, 11, 27, 0, 13, 18)),
         host: "vm", ident: "root", pid: nil, message: "hello from logger"
     ),
+    // util-linux 2.38 `logger --rfc3164 -d -n 127.0.0.1 -t 'svc[main]' -i` (captured):
+    // the tag's first bracket group is the pid, as rsyslog reads it.
+    SenderCase(
+        fixture: "logger-tag-brackets.syslog", facility: 1, severity: 5,
+        timestamp: SyslogTimestamp(seconds: unixTime(2026, 12, 8, 0, 58, 30)),
+        host: "vm", ident: "svc", pid: "main", message: "text from a bracketed tag"
+    ),
     // rsyslog's control-character escapes are kept literally, as Fluentd keeps them.
     SenderCase(
         fixture: "rsyslog-escaped-control.syslog", facility: 3, severity: 6,
