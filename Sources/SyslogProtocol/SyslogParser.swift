@@ -5,9 +5,13 @@
 /// field is a byte range into the frame. What it accepts, and how fields are
 /// cut, follows Fluentd's `in_syslog` with `parser_syslog`'s `string` engine, so
 /// that records match td-agent's byte for byte; where Fluentd's behaviour is
-/// undefined (it crashes or cannot parse), the RFCs are followed. Where that
-/// differs from other implementations' test suites, the case is listed, with
-/// its reason, in `documentedDifferences` in Tests/SyslogProtocolTests/ConformanceTests.swift.
+/// undefined (it crashes or cannot parse), the RFCs are followed. Where real
+/// senders stray from the RFCs (no hostname, bracketed tags, Cisco IOS headers,
+/// byte order marks), Sluice reads them as rsyslog does, which is what those
+/// senders are tested against, even where td-agent would store something else;
+/// each such rule is described in the file that parses it. Where that differs
+/// from other implementations' test suites, the case is listed, with its
+/// reason, in `documentedDifferences` in Tests/SyslogProtocolTests/ConformanceTests.swift.
 public struct SyslogParser: Sendable {
     public struct Configuration: Sendable {
         /// Fluentd's `message_format`. Default `.auto`: RFC 5424 when the frame

@@ -71,12 +71,39 @@ let senderCases: [SenderCase] = [
         timestamp: SyslogTimestamp(seconds: unixTime(2026, 11, 26, 23, 12, 55)),
         host: "host", ident: "kernel", pid: nil, message: "[118479565.921459] EXT4-fs warning"
     ),
-    // No hostname: Fluentd's string parser takes the tag for the host and, with
-    // no space after it, the rest as message without ident. Sluice does the same.
+    // No hostname: the word after the stamp is a tag (it ends with ':' and has a
+    // '['), as rsyslog reads it, so there is no host key. (Fluentd's string parser
+    // takes it for the host and gives host "sshd[12]:", message "x".)
     SenderCase(
         fixture: "no-hostname.syslog", facility: 1, severity: 5,
         timestamp: SyslogTimestamp(seconds: unixTime(2026, 11, 26, 23, 12, 55)),
-        host: "sshd[12]:", ident: nil, pid: nil, message: "x"
+        host: nil, ident: "sshd", pid: "12", message: "x"
+    ),
+    // Network gear without a hostname (handwritten): the Cisco mnemonic is the tag.
+    SenderCase(
+        fixture: "no-hostname-cisco-mnemonic.syslog", facility: 23, severity: 3,
+        timestamp: SyslogTimestamp(seconds: unixTime(2026, 3, 1, 0, 1, 2)),
+        host: nil, ident: "%LINK-3-UPDOWN", pid: nil, message: "Interface GigabitEthernet0/1, changed state to down"
+    ),
+    // Cisco IOS with `service sequence-numbers` and `service timestamps log datetime msec`,
+    // clock not set (`*`), handwritten from the IOS format.
+    SenderCase(
+        fixture: "cisco-ios-sequence.syslog", facility: 23, severity: 5,
+        timestamp: SyslogTimestamp(seconds: unixTime(2026, 3, 1, 0, 1, 2), nanoseconds: 345_000_000),
+        host: nil, ident: "%LINK-3-UPDOWN", pid: nil, message: "Interface GigabitEthernet0/1, changed state to up"
+    ),
+    // ... with `show-timezone`: the zone's name before the colon; UTC is applied.
+    SenderCase(
+        fixture: "cisco-ios-timezone.syslog", facility: 23, severity: 5,
+        timestamp: SyslogTimestamp(seconds: unixTime(2026, 3, 1, 0, 1, 2), nanoseconds: 345_000_000, utcOffsetSeconds: 0),
+        host: nil, ident: "%SYS-5-CONFIG_I", pid: nil, message: "Configured from console by admin on vty0 (10.0.0.5)"
+    ),
+    // ... with `logging origin-id hostname` (the host), clock out of sync (`.`).
+    SenderCase(
+        fixture: "cisco-ios-origin.syslog", facility: 23, severity: 5,
+        timestamp: SyslogTimestamp(seconds: unixTime(2026, 3, 1, 0, 1, 2), nanoseconds: 345_000_000),
+        host: "core-sw1", ident: "%SEC_LOGIN-5-LOGIN_SUCCESS", pid: nil,
+        message: "Login Success [user: admin] [Source: 10.0.0.5] [localport: 22]"
     ),
     SenderCase(
         fixture: "single-digit-day.syslog", facility: 1, severity: 5,
