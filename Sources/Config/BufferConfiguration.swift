@@ -78,6 +78,7 @@ public struct BufferConfiguration: Sendable, Hashable {
         "chunk_limit_records", "total_limit_size", "flush_at_shutdown", "flush_mode", "flush_interval",
         "flush_thread_count", "retry_type", "retry_wait", "retry_max_interval", "retry_max_times",
         "retry_timeout", "retry_forever", "overflow_action", "sync_policy", "sync_interval", "segment_size",
+        "queue_limit_length", "flush_thread_interval", "flush_thread_burst_interval",
     ]
 
     init(validating element: ConfigElement, log: ProblemLog) {
@@ -114,6 +115,11 @@ public struct BufferConfiguration: Sendable, Hashable {
         if let value = reader.size("chunk_limit_size", in: 1...Int.max) { chunkLimitSize = value }
         chunkLimitRecords = reader.integer("chunk_limit_records", in: 1...Int.max)
         if let value = reader.size("total_limit_size", in: 1...Int.max) { totalLimitSize = value }
+        // Fluentd's older limit (v0.12's buffer_queue_limit): it sets total_limit_size to chunks × this, given or not.
+        if let length = reader.integer("queue_limit_length", in: 1...Int.max) {
+            let (total, overflow) = chunkLimitSize.multipliedReportingOverflow(by: length)
+            totalLimitSize = overflow ? Int.max : total
+        }
         if chunkLimitSize > totalLimitSize, let parameter = reader.parameter("chunk_limit_size") {
             reader.badValue(parameter, expected: "at most total_limit_size (\(totalLimitSize) bytes)")
         }
@@ -121,6 +127,8 @@ public struct BufferConfiguration: Sendable, Hashable {
         if let value = reader.choice("flush_mode", FlushMode.self) { flushMode = value }
         if let value = reader.duration("flush_interval") { flushInterval = value }
         if let value = reader.integer("flush_thread_count", in: 1...64) { flushThreadCount = value }
+        _ = reader.duration("flush_thread_interval")
+        _ = reader.duration("flush_thread_burst_interval")
         if let value = reader.choice("retry_type", RetryType.self) { retryType = value }
         if let value = reader.duration("retry_wait") { retryWait = value }
         retryMaxInterval = reader.duration("retry_max_interval")
@@ -144,6 +152,8 @@ public struct BufferConfiguration: Sendable, Hashable {
     /// Parameters read (and validated) for compatibility, and what Sluice does in their place.
     static let notYetEffective: [(String, String)] = [
         ("chunk_limit_records", "chunks are limited by chunk_limit_size only"),
+        ("flush_thread_interval", "flush threads wait for chunks to become due rather than poll"),
+        ("flush_thread_burst_interval", "flush threads wait for chunks to become due rather than poll"),
         ("flush_mode", "chunks are sealed when their timekey + timekey_wait has passed (flush_interval without a time key), on SIGUSR1 and at shutdown"),
     ]
 }

@@ -69,11 +69,14 @@ extension FileParser {
         var scanner = EmbeddedRuby(code)
         var unset: [String] = []
         var result: String?
+        // Every operand is read, so that `ENV['A'] || Socket.gethostname` is accepted whether A is set or not;
+        // as in Ruby, those after the first that gives a value are not evaluated.
         repeat {
             guard let operand = scanner.operand() else {
                 unsupported(code, at: location)
                 return ""
             }
+            if result != nil { continue }
             switch operand {
             case .literal(let text):
                 result = text
@@ -94,7 +97,7 @@ extension FileParser {
                     unset.append(name)
                 }
             }
-        } while result == nil && scanner.or()
+        } while scanner.or()
         guard scanner.atEnd else {
             unsupported(code, at: location)
             return ""

@@ -116,7 +116,7 @@ public struct S3OutputConfiguration: Sendable, Hashable {
         "grant_full_control", "grant_read", "grant_read_acp", "grant_write_acp", "reduced_redundancy", "overwrite",
         "aws_profile", "aws_credential_process", "aws_iam_retries", "use_bundled_cert", "signature_version",
         "enable_transfer_acceleration", "enable_dual_stack", "sse_customer_algorithm", "sse_customer_key",
-        "sse_customer_key_md5", "checksum_algorithm",
+        "sse_customer_key_md5", "checksum_algorithm", "slow_flush_log_threshold",
     ]
 
     /// Parameters whose effect Sluice cannot give; leaving them out could misplace or expose data.
@@ -248,6 +248,8 @@ public struct S3OutputConfiguration: Sendable, Hashable {
         _ = reader.bool("use_bundled_cert")
         _ = reader.oneOf("checksum_algorithm", ["CRC32", "CRC32C", "SHA1", "SHA256"])
         _ = reader.integer("aws_iam_retries", in: 0...100)
+        // Fluentd's output base logs a flush slower than this; Sluice's upload metrics carry the durations.
+        _ = reader.duration("slow_flush_log_threshold")
         for (name, reason) in Self.refused {
             if let parameter = reader.parameter(name), !(parameter.value == "false" && name.hasPrefix("enable_")) {
                 log.error(.unsupportedParameter, at: parameter.location, word: name, "'\(name)': \(reason)")
