@@ -15,6 +15,11 @@ public final class UDPReceiver: Sendable {
     /// Datagrams taken per `recvmmsg` call.
     static let vectorRead = 16
 
+    /// The largest UDP payload: 65,527 bytes over IPv6, 65,507 over IPv4. A datagram is one whole
+    /// message (RFC 5426), so UDP takes any datagram whole; `messageLengthLimit` bounds what a stream
+    /// decoder must hold for a frame not yet complete, which a datagram never is.
+    static let maximumDatagram = 65_527
+
     /// `onKernelDrops` is told how many more datagrams the kernel dropped on the socket, every second
     /// that it dropped some.
     public init(
@@ -31,16 +36,16 @@ public final class UDPReceiver: Sendable {
     public var boundPort: Int? { state.boundPort }
 
     public func run(onBound: @Sendable (Int) -> Void = { _ in }) async throws {
-        let limit = configuration.messageLengthLimit
+        let limit = Self.maximumDatagram
         let keepsSenders = configuration.keepsSenders
         let readAhead = configuration.readAheadBatches
         let channel = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(configuration.receiveBufferSize))
             // Up to `vectorRead` datagrams per system call (recvmmsg), each in its own slot of one read
-            // buffer: one byte over the limit per slot, so a longer datagram is truncated by the kernel,
-            // then seen as too long and counted as cut. Frames keep their read buffer alive, so it is no
-            // larger than needed.
+            // buffer: one byte over the largest datagram per slot, so only an IPv6 jumbogram could be
+            // truncated by the kernel, then seen as too long and counted as cut. That is 1 MiB per read,
+            // which frames keep alive until parsed: the price of taking any datagram whole, uncopied.
             .channelOption(.datagramVectorReadMessageCount, value: Self.vectorRead)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: (limit + 1) * Self.vectorRead))
             .channelOption(.maxMessagesPerRead, value: 4)

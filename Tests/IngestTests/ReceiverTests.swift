@@ -205,7 +205,7 @@ struct ReceiverTests {
         #expect(try await running.stopAndWait())
     }
 
-    @Test("UDP: every datagram is one frame; trailing LF and NUL dropped; oversize cut")
+    @Test("UDP: every datagram is one frame; trailing LF and NUL dropped; longer than the stream limit kept whole")
     func udpFrames() async throws {
         let sink = RecordingSink()
         let (_, running) = try await startUDP(sink, limit: 200)
@@ -221,12 +221,42 @@ struct ReceiverTests {
             if n % 50 == 49 { try await Task.sleep(for: .milliseconds(5)) }
         }
         try Loopback.sendDatagram(fd, Array("\n".utf8), port: running.port)  // empty: no frame
+        // Over the 200-byte limit, which is for streams: a datagram is one message, taken whole.
         try Loopback.sendDatagram(fd, Array(("<13>" + String(repeating: "U", count: 1000)).utf8), port: running.port)
-        expected.append("<13>" + String(repeating: "U", count: 196))
+        expected.append("<13>" + String(repeating: "U", count: 1000))
 
         #expect(await eventually(within: 20) { sink.frameCount >= expected.count })
         #expect(sink.frames.map { String(decoding: $0, as: UTF8.self) } == expected)
-        #expect(sink.state.withLock { $0.batches.reduce(0) { $0 + $1.cutFrames } } == 1)
+        #expect(sink.state.withLock { $0.batches.reduce(0) { $0 + $1.cutFrames } } == 0)
+        #expect(try await running.stopAndWait(), "run() did not return after stop()")
+    }
+
+    @Test("UDP: a datagram up to the largest IPv4 payload arrives whole whatever message_length_limit says", arguments: [
+        // (datagram size, message_length_limit)
+        (20_000, 8192),
+        (20_000, 65_536),
+        (65_507, 1024),
+    ])
+    func udpLongDatagramsWhole(size: Int, limit: Int) async throws {
+        let sink = RecordingSink()
+        let (_, running) = try await startUDP(sink, limit: limit)
+        let fd = try Loopback.udpSocket()
+        defer { close(fd) }
+        let header = Array("<13>Dec  8 00:01:02 host app: ".utf8)
+        // Numbered filler, so a lost or repeated slot of the read buffer would show.
+        var datagram = header
+        while datagram.count < size { datagram += Array(String(datagram.count % 10).utf8) }
+        datagram = Array(datagram.prefix(size))
+        // Small ones around it, read in the same recvmmsg call as the long one.
+        let before = Array("<13>Dec  8 00:01:02 host app: before".utf8)
+        let after = Array("<13>Dec  8 00:01:02 host app: after".utf8)
+        for bytes in [before, datagram, after] { try Loopback.sendDatagram(fd, bytes, port: running.port) }
+
+        #expect(await eventually(within: 20) { sink.frameCount >= 3 })
+        let frames = sink.frames
+        #expect(frames.map(\.count) == [before.count, size, after.count])
+        #expect(frames == [before, datagram, after])
+        #expect(sink.state.withLock { $0.batches.reduce(0) { $0 + $1.cutFrames } } == 0)
         #expect(try await running.stopAndWait(), "run() did not return after stop()")
     }
 
