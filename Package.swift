@@ -219,7 +219,7 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: [
-                "Pipeline", "Spool", "Ingest", "SyslogProtocol", "CivilTime", "S3", "Codec", "TestSupport",
+                "Pipeline", "SluiceConfig", "Spool", "Ingest", "SyslogProtocol", "CivilTime", "S3", "Codec", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

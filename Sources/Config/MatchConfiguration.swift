@@ -47,8 +47,10 @@ public struct MatchConfiguration: Sendable, Hashable {
             if let section = reader.section("inject") { inject = InjectConfiguration(validating: section, log: log) }
             output = .stdout(format)
         default:
-            let reader = SectionReader(element, known: ["@type", "@id", "@log_level"], log: log)
+            // out_null is a buffered output in Fluentd: it takes (and ignores) the sections others take.
+            let reader = SectionReader(element, known: ["@type", "@id", "@log_level"], sections: ["buffer", "format", "inject"], log: log)
             _ = reader.choice("@log_level", SystemConfiguration.LogLevel.self)
+            if let section = reader.section("inject") { inject = InjectConfiguration(validating: section, log: log) }
             output = .null
         }
         if log.problems.count > before { return nil }

@@ -68,6 +68,26 @@ enum OutputPlanning {
         )
     }
 
+    /// out_file as an output whose bucket is the file system: the file names are its keys, relative
+    /// to `/` for an absolute path, else to the working directory.
+    static func fileOutput(_ file: FileOutputConfiguration) -> S3OutputConfiguration {
+        let timekey = file.buffer.keysByTime ? Int64(file.buffer.timekey) : 0
+        var template = file.pathTemplate(timeSliceFormat: ObjectKeyTemplate.timeSliceFormat(forTimekey: timekey))
+        let absolute = template.hasPrefix("/")
+        while template.hasPrefix("/") { template.removeFirst() }
+        var s3 = S3OutputConfiguration(bucket: nil, location: file.location)
+        s3.localDirectory = absolute ? "/" : FileManager.default.currentDirectoryPath
+        s3.objectKeyFormat = template
+        s3.storeAs = file.compression == .gzip ? .gzip : .text
+        s3.checkBucket = false
+        s3.checkObject = false
+        s3.buffer = file.buffer
+        s3.format = file.format
+        s3.inject = file.inject
+        s3.utc = file.buffer.timekeyUseUTC
+        return s3
+    }
+
     static func durability(of buffer: BufferConfiguration) -> DurabilityPolicy {
         switch buffer.syncPolicy {
         case .batch: .everyBatch

@@ -102,6 +102,7 @@ extension ParserWorker {
         // Records of one slot (facility and severity) and slice share their route, key and fields:
         // they are looked up when the slot or slice changes, not for every record.
         var run = RecordRun()
+        var line: [UInt8] = []  // a record being built as fields, on the slow path
         for index in batch.frames.indices {
             if let peers = batch.framePeers, index < peers.count, peers[index] != fieldsPeer {
                 fieldsPeer = peers[index]
@@ -111,6 +112,15 @@ extension ParserWorker {
                 do {
                     let message = try routing.parser.parse(bytes, at: receptionTime)
                     let time = message.timestamp?.seconds ?? now
+                    let slot = SourceRouting.slot(message)
+                    if let plans = routing.plans[slot] {
+                        line.removeAll(keepingCapacity: true)
+                        JSONRecordEncoder.appendRecord(
+                            message, frame: bytes, extraFields: routing.slotFields?[slot], moreFields: senderFields, to: &line, scratch: scratch)
+                        let recordTime = RecordTime(seconds: time, nanoseconds: message.timestamp?.nanoseconds ?? 0)
+                        Self.deliver(line, tag: routing.tags[slot], time: recordTime, plans: plans, partitionings: partitionings, running: &running, into: &encoded)
+                        return
+                    }
                     guard let route = run.enter(slot: SourceRouting.slot(message), time: time, routing: routing, partitionings: partitionings)
                     else {
                         unroutedCount += 1
@@ -122,7 +132,13 @@ extension ParserWorker {
                     }
                 } catch {
                     unmatchedCount += 1
-                    guard let (tag, route) = routing.unmatched, let route else {
+                    if let (tag, _, plans) = routing.unmatched, let plans {
+                        line.removeAll(keepingCapacity: true)
+                        JSONRecordEncoder.appendUnmatchedRecord(bytes, moreFields: senderFields, to: &line, scratch: scratch)
+                        Self.deliver(line, tag: tag, time: RecordTime(seconds: now), plans: plans, partitionings: partitionings, running: &running, into: &encoded)
+                        return
+                    }
+                    guard let (tag, route, _) = routing.unmatched, let route else {
                         warnings.warn("invalid syslog message from \(routing.name): \(error)", frame: bytes)
                         return
                     }
@@ -139,6 +155,30 @@ extension ParserWorker {
         }
         running.flush(into: &encoded)
         return (unmatchedCount, unroutedCount)
+    }
+}
+
+extension ParserWorker {
+    /// The slow path: the record's JSON line read back into fields, then for each route its filters,
+    /// and the output's format. A record a filter drops goes on along the other routes.
+    static func deliver(
+        _ line: [UInt8], tag: String, time: RecordTime, plans: [RoutePlan], partitionings: [OutputPartitioning],
+        running: inout RunningPart, into encoded: inout [EncodedBatch]
+    ) {
+        guard let base = FlatRecord(json: line.last == UInt8(ascii: "\n") ? line.dropLast() : line[...]) else { return }
+        for plan in plans {
+            var record = base
+            var kept = true
+            for filter in plan.filters where kept {
+                kept = filter.apply(to: &record, tag: tag, time: time)
+            }
+            guard kept else { continue }
+            let partitioning = partitionings[plan.output]
+            let key = PartitionKey(tag: partitioning.byTag ? tag : "", timeSlice: partitioning.slicing.slice(of: time.seconds))
+            running.append(route: plan.output, key: key, time: time.seconds, into: &encoded) { lines in
+                plan.formatter.append(record, tag: tag, time: time, to: &lines)
+            }
+        }
     }
 }
 

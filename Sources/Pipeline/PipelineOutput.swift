@@ -21,7 +21,8 @@ extension PipelineOutput {
     func recoveredReceipts() async -> RecoveredReceipts { RecoveredReceipts() }
 }
 
-/// `@type stdout`: each record printed as `<tag>: <json>`, for trying a configuration out.
+/// `@type stdout`: each record printed as the parser workers formatted it (Fluentd's
+/// `time tag: {json}` line by default), for trying a configuration out.
 final class StdoutOutput: PipelineOutput {
     let records = BoundedQueue<EncodedBatch>(.watermark(low: 4, high: 16))
 
@@ -32,13 +33,8 @@ final class StdoutOutput: PipelineOutput {
     func run() async {
         while let batch = await records.next() {
             var text: [UInt8] = []
-            for (key, part) in batch.parts {
-                for line in part.lines.split(separator: UInt8(ascii: "\n")) {
-                    text.append(contentsOf: key.tag.utf8)
-                    text.append(contentsOf: ": ".utf8)
-                    text.append(contentsOf: line)
-                    text.append(UInt8(ascii: "\n"))
-                }
+            for part in batch.parts.values {
+                text.append(contentsOf: part.lines)
             }
             text.withUnsafeBytes { bytes in
                 var offset = 0

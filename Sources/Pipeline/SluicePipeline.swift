@@ -83,8 +83,11 @@ public final class SluicePipeline: Service, Sendable {
                     outputs.append(try await S3Output(settings: settings, store: store, logger: logger))
                 case .stdout:
                     outputs.append(StdoutOutput())
-                case .file:
-                    throw PipelineError(code: .unsupported, detail: "\(match.location): @type file outputs are not wired yet")
+                case .file(let file):
+                    let s3 = OutputPlanning.fileOutput(file)
+                    let settings = try OutputPlanning.settings(for: s3, index: index, matchCount: configuration.matches.count, options: options)
+                    let store = try OutputPlanning.objectStore(for: s3, options: options, httpClient: nil)
+                    outputs.append(try await S3Output(settings: settings, store: store, logger: logger))
                 case .null:
                     outputs.append(NullOutput())
                 }
@@ -113,6 +116,7 @@ public final class SluicePipeline: Service, Sendable {
 
         var receivers: [Receiver] = []
         var routing: [SourceRouting] = []
+        let planning = try RoutePlanning(configuration: configuration, hostname: options.hostname)
         let hostnames = HostnameCache()
         for (index, source) in configuration.sources.enumerated() {
             let name = "\(source.kind == .relp ? "relp" : source.transport.rawValue)/\(source.bind):\(source.port)"
@@ -165,7 +169,7 @@ public final class SluicePipeline: Service, Sendable {
                 emitUnmatchedLines: source.emitUnmatchedLines,
                 keys: keys,
                 hostnames: hostnames,
-                route: { configuration.route(tag: $0) }
+                plan: { planning.plan(tag: $0, label: source.label) }
             ))
         }
         self.receivers = receivers

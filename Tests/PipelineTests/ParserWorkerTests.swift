@@ -27,7 +27,7 @@ struct ParserWorkerTests {
             let routing = SourceRouting(
                 name: "test", tag: "system", parser: SyslogParser(), emitUnmatchedLines: emitUnmatched,
                 keys: keys,
-                route: { tag in routes.first { tag.hasPrefix($0.key) }?.value }
+                plan: { tag in routes.first { tag.hasPrefix($0.key) }.map { .direct($0.value) } ?? .none }
             )
             worker = ParserWorker(
                 input: input,

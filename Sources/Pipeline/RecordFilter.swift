@@ -1,0 +1,103 @@
+import Foundation
+import SluiceConfig
+
+/// A `<filter>` ready to run on records: grep's expressions compiled once, record_transformer's
+/// templates applied as Fluentd's placeholder expander does without Ruby.
+struct RecordFilter: @unchecked Sendable {  // NSRegularExpression is immutable once made and safe to share.
+    private enum Step {
+        case grep(GrepFilter, [GrepFilter.Condition: NSRegularExpression])
+        case transform(RecordTransformer)
+        case stdout
+    }
+
+    private let step: Step
+    private let hostname: String
+    private let localOffset: Int64
+
+    init(_ filter: FilterConfiguration, hostname: String, localOffset: Int64) throws {
+        self.hostname = hostname
+        self.localOffset = localOffset
+        switch filter.kind {
+        case .grep(let grep):
+            var expressions: [GrepFilter.Condition: NSRegularExpression] = [:]
+            for condition in grep.regexpAll + grep.regexpAny + grep.excludeAll + grep.excludeAny {
+                expressions[condition] = try condition.regularExpression()
+            }
+            step = .grep(grep, expressions)
+        case .recordTransformer(let transformer):
+            step = .transform(transformer)
+        case .stdout:
+            step = .stdout
+        }
+    }
+
+    /// Applies the filter; false when the record is dropped.
+    func apply(to record: inout FlatRecord, tag: String, time: RecordTime) -> Bool {
+        switch step {
+        case .grep(let grep, let expressions):
+            return grep.keeps({ record[$0]?.text }) { condition, value in
+                guard let expression = expressions[condition] else { return false }
+                return expression.firstMatch(in: value, range: NSRange(value.startIndex..., in: value)) != nil
+            }
+        case .transform(let transformer):
+            record = transformed(record, by: transformer, tag: tag, time: time)
+            return true
+        case .stdout:
+            var line: [UInt8] = []
+            RecordFormatter(layout: .stdout(nil), inject: nil, hostname: hostname, localOffset: localOffset)
+                .append(record, tag: tag, time: time, to: &line)
+            line.withUnsafeBytes { _ = write(1, $0.baseAddress, $0.count) }
+            return true
+        }
+    }
+
+    /// filter_record_transformer's `filter`: the new record, `<record>` merged in, `remove_keys` taken out.
+    private func transformed(_ record: FlatRecord, by transformer: RecordTransformer, tag: String, time: RecordTime) -> FlatRecord {
+        var result = transformer.renewRecord ? FlatRecord() : record
+        if transformer.renewRecord {
+            for key in transformer.keepKeys { if let value = record[key] { result[key] = value } }
+        }
+        for field in transformer.fields {
+            result[field.name] = .string(expand(field.value, record: record, tag: tag, time: time))
+        }
+        for key in transformer.removeKeys { result[key] = nil }
+        return result
+    }
+
+    /// `${...}` placeholders of `template`; unknown ones become "", as in Fluentd (which warns).
+    func expand(_ template: String, record: FlatRecord, tag: String, time: RecordTime) -> String {
+        guard template.contains("${") else { return template }
+        let parts = tag.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        var out = ""
+        var rest = Substring(template)
+        while let start = rest.range(of: "${"), let end = rest[start.upperBound...].firstIndex(of: "}") {
+            out += rest[..<start.lowerBound]
+            let name = String(rest[start.upperBound..<end])
+            out += value(of: name, record: record, tag: tag, parts: parts, time: time)
+            rest = rest[rest.index(after: end)...]
+        }
+        return out + rest
+    }
+
+    private func value(of name: String, record: FlatRecord, tag: String, parts: [String], time: RecordTime) -> String {
+        switch name {
+        case "tag": return tag
+        case "hostname": return hostname
+        case "time": return time.formatted("%Y-%m-%d %H:%M:%S %z", utcOffset: localOffset)
+        default: break
+        }
+        func index(_ prefix: String) -> Int? {
+            guard name.hasPrefix(prefix), name.hasSuffix("]"), let number = Int(name.dropFirst(prefix.count).dropLast()) else { return nil }
+            let position = number < 0 ? parts.count + number : number
+            return parts.indices.contains(position) ? position : nil
+        }
+        if name.hasPrefix("tag_parts[") { return index("tag_parts[").map { parts[$0] } ?? "" }
+        if name.hasPrefix("tag_prefix[") { return index("tag_prefix[").map { parts[...$0].joined(separator: ".") } ?? "" }
+        if name.hasPrefix("tag_suffix[") { return index("tag_suffix[").map { parts[$0...].joined(separator: ".") } ?? "" }
+        if name.hasPrefix("record["), name.count > 10 {
+            let key = String(name.dropFirst(8).dropLast(2))
+            return record[key]?.text ?? ""
+        }
+        return record[name]?.text ?? ""
+    }
+}
