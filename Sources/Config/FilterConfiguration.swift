@@ -106,10 +106,10 @@ public struct GrepFilter: Sendable, Hashable {
                 let group = SectionReader(child, known: [], sections: [], log: log, multiple: ["regexp", "exclude"])
                 let regexps = child.elements.filter { $0.name == "regexp" }.compactMap { condition($0, log: log) }
                 let excludes = child.elements.filter { $0.name == "exclude" }.compactMap { condition($0, log: log) }
-                if child.name == "and", !regexps.isEmpty, !excludes.isEmpty {
+                if !regexps.isEmpty, !excludes.isEmpty {
                     log.error(
-                        .conflictingSettings, at: child.location, word: "and",
-                        "<and> holds both <regexp> and <exclude>; Fluentd refuses this too: put them in two <and>s"
+                        .conflictingSettings, at: child.location, word: child.name,
+                        "<\(child.name)> holds both <regexp> and <exclude>; Fluentd refuses this too: put them in two <\(child.name)>s"
                     )
                 }
                 _ = group
