@@ -214,6 +214,9 @@ public struct S3OutputConfiguration: Sendable, Hashable {
         }
         computeChecksums = reader.bool("compute_checksums")
         warnForDelay = reader.duration("warn_for_delay")
+        if let parameter = reader.parameter("warn_for_delay") {
+            log.warn(.noEffect, at: parameter.location, word: parameter.name, "'warn_for_delay' logs nothing yet; watch sluice_buffer_oldest_chunk_age_seconds instead")
+        }
         if let value = reader.read("index_format", expected: "%d, %x or %X with an optional zero-padded width such as %03d", {
             Self.isIndexFormat($0) ? $0 : nil
         }) {

@@ -20,6 +20,8 @@ public struct ObjectKeyTemplate: Sendable, Hashable {
     public var utcOffset: Int64
     /// Length of `%{hex_random}` (Fluentd's `hex_random_length`).
     public var hexRandomLength: Int
+    /// How `%{index}` is written (Fluentd's `index_format`): `%d`, `%x`, `%X`, zero-padded as `%03d`.
+    public var indexFormat: String = "%d"
 
     public init(
         format: String = ObjectKeyTemplate.fluentdDefault,
@@ -56,7 +58,7 @@ public struct ObjectKeyTemplate: Sendable, Hashable {
         let values: [String: String] = [
             "path": path,
             "time_slice": civil.formatted(timeSliceFormat, utcOffset: utcOffset),
-            "index": String(chunk.index),
+            "index": Self.formatIndex(chunk.index, indexFormat),
             "file_extension": fileExtension,
             "chunk_id": hex,
             "uuid_flush": Self.uuid(fromHex: hex),
@@ -66,6 +68,14 @@ public struct ObjectKeyTemplate: Sendable, Hashable {
         var key = Self.substitute(format, opening: "%{", values: { values[$0] })
         key = Self.substitute(key, opening: "${", values: { Self.tagValue($0, tag: chunk.key.tag) })
         return civil.formatted(key, utcOffset: utcOffset)
+    }
+
+    /// `%[0width](d|x|X)` as sprintf writes it.
+    static func formatIndex(_ index: Int, _ format: String) -> String {
+        guard format.hasPrefix("%"), let type = format.last else { return String(index) }
+        let width = Int(format.dropFirst().dropLast()) ?? 0
+        let digits = type == "d" ? String(index) : String(index, radix: 16, uppercase: type == "X")
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 
     private static func tagValue(_ name: String, tag: String) -> String? {

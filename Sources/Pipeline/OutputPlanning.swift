@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import NIOSSL
 import Codec
 import Foundation
 import S3
@@ -33,14 +34,16 @@ enum OutputPlanning {
         guard let storeAs = StoreAs(rawValue: s3.storeAs.rawValue) else {
             throw PipelineError(code: .unsupported, detail: "\(s3.location): store_as \(s3.storeAs.rawValue)")
         }
-        let template = ObjectKeyTemplate(
+        var template = ObjectKeyTemplate(
             format: s3.objectKeyFormat,
             path: s3.path,
             timeSliceFormat: s3.timeSliceFormat ?? ObjectKeyTemplate.timeSliceFormat(forTimekey: timekey),
             fileExtension: storeAs.fileExtension,
             hostname: options.hostname,
-            utcOffset: utcOffset
+            utcOffset: utcOffset,
+            hexRandomLength: s3.hexRandomLength
         )
+        template.indexFormat = s3.indexFormat
         return S3OutputSettings(
             name: "match\(index)",
             byTag: buffer.chunkKeys.contains("tag"),
@@ -88,6 +91,38 @@ enum OutputPlanning {
         return s3
     }
 
+    /// An HTTP client configuration for an output that sets `proxy_uri`, `ssl_verify_peer false`,
+    /// `ssl_ca_bundle` or `ssl_ca_directory`; nil when the shared client serves it.
+    static func httpConfiguration(for s3: S3OutputConfiguration) throws -> HTTPClient.Configuration? {
+        guard s3.proxyURI != nil || !s3.sslVerifyPeer || s3.sslCABundle != nil || s3.sslCADirectory != nil else { return nil }
+        var configuration = HTTPClient.Configuration()
+        if let proxy = s3.proxyURI, let host = proxy.host {
+            let port = proxy.port ?? (proxy.scheme == "https" ? 443 : 80)
+            if let user = proxy.user {
+                configuration.proxy = .server(host: host, port: port, authorization: .basic(username: user, password: proxy.password ?? ""))
+            } else {
+                configuration.proxy = .server(host: host, port: port)
+            }
+        }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if !s3.sslVerifyPeer { tls.certificateVerification = .none }
+        if let bundle = s3.sslCABundle {
+            guard FileManager.default.isReadableFile(atPath: bundle) else {
+                throw PipelineError(code: .invalidSetting, detail: "\(s3.location): ssl_ca_bundle \(bundle) cannot be read")
+            }
+            tls.trustRoots = .file(bundle)
+        } else if let directory = s3.sslCADirectory {
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            let certificates = files.sorted().flatMap { (try? NIOSSLCertificate.fromPEMFile(directory + "/" + $0)) ?? [] }
+            guard !certificates.isEmpty else {
+                throw PipelineError(code: .invalidSetting, detail: "\(s3.location): ssl_ca_directory \(directory) holds no PEM certificate")
+            }
+            tls.trustRoots = .certificates(certificates)
+        }
+        configuration.tlsConfiguration = tls
+        return configuration
+    }
+
     static func durability(of buffer: BufferConfiguration) -> DurabilityPolicy {
         switch buffer.syncPolicy {
         case .batch: .everyBatch
@@ -105,6 +140,12 @@ enum OutputPlanning {
             if let key = s3.sseKMSKeyID { headers.append(("x-amz-server-side-encryption-aws-kms-key-id", key)) }
         }
         if let acl = s3.acl { headers.append(("x-amz-acl", acl)) }
+        for grant in s3.grants { headers.append((grant.name, grant.value)) }
+        if let tagging = s3.tagging { headers.append(("x-amz-tagging", tagging)) }
+        for field in s3.metadata {
+            let name = field.name.lowercased().hasPrefix("x-amz-meta-") ? field.name.lowercased() : "x-amz-meta-" + field.name.lowercased()
+            headers.append((name, field.value))
+        }
         return headers
     }
 

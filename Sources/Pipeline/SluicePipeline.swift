@@ -25,7 +25,8 @@ public final class SluicePipeline: Service, Sendable {
     /// records stay in the order they were sent.
     private let parseQueues: [BoundedQueue<SourceBatch>]
     private let workerCount: Int
-    private let httpClient: HTTPClient?
+    /// The shared client, then one per output that names its own proxy or TLS trust.
+    private let httpClients: [HTTPClient]
     private let logger: Logger
 
     enum Receiver: Sendable {
@@ -71,7 +72,7 @@ public final class SluicePipeline: Service, Sendable {
             return false
         }
         let httpClient = needsHTTP ? HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup)) : nil
-        self.httpClient = httpClient
+        var httpClients = httpClient.map { [$0] } ?? []
 
         var outputs: [any PipelineOutput] = []
         do {
@@ -79,7 +80,13 @@ public final class SluicePipeline: Service, Sendable {
                 switch match.output {
                 case .s3(let s3):
                     let settings = try OutputPlanning.settings(for: s3, index: index, matchCount: configuration.matches.count, options: options)
-                    let store = try OutputPlanning.objectStore(for: s3, options: options, httpClient: httpClient)
+                    var client = httpClient
+                    if s3.localDirectory == nil, let configuration = try OutputPlanning.httpConfiguration(for: s3) {
+                        let own = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
+                        httpClients.append(own)
+                        client = own
+                    }
+                    let store = try OutputPlanning.objectStore(for: s3, options: options, httpClient: client)
                     outputs.append(try await S3Output(settings: settings, store: store, logger: logger))
                 case .stdout:
                     outputs.append(StdoutOutput())
@@ -93,9 +100,10 @@ public final class SluicePipeline: Service, Sendable {
                 }
             }
         } catch {
-            try? await httpClient?.shutdown()
+            for client in httpClients { try? await client.shutdown() }
             throw error
         }
+        self.httpClients = httpClients
         self.outputs = outputs
 
         // What the buffers hold of RELP senders' messages, so resends after a crash are recognised. A
@@ -230,7 +238,7 @@ public final class SluicePipeline: Service, Sendable {
                 output.records.finish()
             }
         }
-        try? await httpClient?.shutdown()
+        for client in httpClients { try? await client.shutdown() }
         if let receiveError { throw receiveError }
         logger.info("shutdown complete")
     }

@@ -66,8 +66,8 @@ struct RunCommand: AsyncParsableCommand {
             logger.warning("\(warning)")
         }
 
-        let statusServer = try await startStatusServer(configuration: configuration, logger: logger)
-        defer { if let statusServer { Task { await statusServer.stop() } } }
+        let statusServers = try await startStatusServers(configuration: configuration, logger: logger)
+        defer { for server in statusServers { Task { await server.stop() } } }
 
         var options = PipelineOptions(
             bufferPathOverride: bufferPath ?? ProcessFacts.environment["SLUICE_BUFFER_PATH"],
@@ -113,10 +113,15 @@ struct RunCommand: AsyncParsableCommand {
         ])
     }
 
-    /// Bootstraps swift-metrics with a Prometheus registry and serves it. An address in use is a
-    /// warning, not a reason to stop collecting logs.
-    private func startStatusServer(configuration: SluiceConfiguration, logger: Logger) async throws -> StatusServer? {
+    /// Bootstraps swift-metrics with a Prometheus registry and serves it: on `metrics_address`, and on
+    /// the address of every `@type prometheus` or `monitor_agent` source (a prometheus source takes
+    /// the default address's place, as both name fluent-plugin-prometheus's port). An address in use
+    /// is a warning, not a reason to stop collecting logs.
+    private func startStatusServers(configuration: SluiceConfiguration, logger: Logger) async throws -> [StatusServer] {
         var address = configuration.system.metricsAddress
+        if !configuration.system.metricsAddressGiven, configuration.monitors.contains(where: { $0.kind == .prometheus }) {
+            address = nil
+        }
         if let metricsAddress {
             if metricsAddress == "off" {
                 address = nil
@@ -126,16 +131,23 @@ struct RunCommand: AsyncParsableCommand {
                 throw ValidationError("--metrics-address \(metricsAddress): expected HOST:PORT or off")
             }
         }
-        guard let address else { return nil }
+        var addresses: [(HostAndPort, String)] = address.map { [($0, "metrics_address")] } ?? []
+        for monitor in configuration.monitors where !addresses.contains(where: { $0.0 == monitor.address }) {
+            addresses.append((monitor.address, "<source> @type \(monitor.kind.rawValue) at \(monitor.location)"))
+        }
+        guard !addresses.isEmpty else { return [] }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        do {
-            let server = try await StatusServer.start(host: address.host, port: address.port, registry: registry, startedAt: WallClock.nanoseconds())
-            logger.info("serving metrics on http://\(HostAndPort(host: address.host, port: server.port))/metrics and /api/status")
-            return server
-        } catch {
-            logger.warning("cannot serve metrics on \(address): \(error); running without /metrics (set metrics_address in <system> or --metrics-address)")
-            return nil
+        var servers: [StatusServer] = []
+        for (address, origin) in addresses {
+            do {
+                let server = try await StatusServer.start(host: address.host, port: address.port, registry: registry, startedAt: WallClock.nanoseconds())
+                logger.info("serving metrics on http://\(HostAndPort(host: address.host, port: server.port))/metrics and /api/status (\(origin))")
+                servers.append(server)
+            } catch {
+                logger.warning("cannot serve metrics on \(address) (\(origin)): \(error); running without it")
+            }
         }
+        return servers
     }
 }
