@@ -231,7 +231,10 @@ public struct RecordTransformer: Sendable, Hashable {
         for prefix in ["tag_parts[", "tag_prefix[", "tag_suffix["] where name.hasPrefix(prefix) && name.hasSuffix("]") {
             return Int(name.dropFirst(prefix.count).dropLast()) != nil
         }
-        if name.hasPrefix("record[\""), name.hasSuffix("\"]") || name.hasPrefix("record['") && name.hasSuffix("']") { return true }
+        // One level only: without Ruby, Fluentd expands `${record["key"]}` for top-level keys, not `${record["a"]["b"]}`.
+        for quote in ["\"", "'"] where name.hasPrefix("record[\(quote)") && name.hasSuffix("\(quote)]") && name.count >= 10 {
+            return !name.dropFirst(8).dropLast(2).contains(where: { $0 == "\"" || $0 == "'" || $0 == "[" || $0 == "]" })
+        }
         return !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }
     }
 }
