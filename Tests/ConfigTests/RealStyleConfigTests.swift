@@ -28,8 +28,7 @@ import Testing
         Expectation(file: "grep-v012-numbered.conf", warnings: ["compatibilityMapped"]),
         Expectation(file: "s3-plugin-extras.conf", warnings: ["noEffect"]),
         Expectation(file: "credentials-precedence.conf", warnings: ["noEffect"]),
-        // `<parse> @type none` is refused until the parser workers keep the line whole.
-        Expectation(file: "in-syslog-v012-source.conf", warnings: nil, errors: [("unsupportedParameter", 20)]),
+        Expectation(file: "in-syslog-v012-source.conf", warnings: ["compatibilityMapped", "deprecatedParameter"]),
         Expectation(file: "formatter-variety.conf", warnings: ["compatibilityMapped"]),
         Expectation(file: "sizes-and-repeats.conf", warnings: ["duplicateParameterReplaced", "duplicateParameterReplaced", "noEffectYet"]),
         Expectation(file: "helm-chart-slow-flush.conf", warnings: []),

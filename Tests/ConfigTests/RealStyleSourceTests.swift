@@ -109,20 +109,20 @@ import Testing
     }
 
     @Test func inSyslogV012SourceOptions() throws {
-        let error = try #require(RealStyle.error("in-syslog-v012-source.conf"))
-        #expect(error.problems.map(\.word) == ["none"])
-        // The v0.12 source itself reads; only the <parse> @type none one is left out.
-        let readable = try #require(error.readable)
-        #expect(readable.sources.count == 1)
-        let gateway = try #require(readable.sources.first)
+        let configuration = try RealStyle.load("in-syslog-v012-source.conf")
+        let gateway = try #require(configuration.sources.first)
+        #expect(configuration.sources.count == 1)
         #expect(gateway.tag == "gw")
         #expect(gateway.bind == "::")
+        // include_source_host true with source_host_key: Fluentd v1's source_address_key.
         #expect(gateway.sourceAddressKey == "client_addr")
         #expect(gateway.priorityKey == "pri")
         #expect(gateway.messageFormat == .rfc3164)
         #expect(gateway.parseNone == false)
-        #expect(readable.routes(tag: "gw.user.info").map(\.output) == [0])
-        #expect(readable.routes(tag: "raw.user.info").map(\.output) == [0])
+        let mapped = try #require(configuration.warnings.first { $0.code == .compatibilityMapped })
+        #expect(mapped.message.contains("include_source_host"))
+        #expect(mapped.location.line == 2)
+        #expect(configuration.routes(tag: "gw.user.info").map(\.output) == [0])
     }
 
     @Test func fluentPluginS3ComplianceParameters() throws {
