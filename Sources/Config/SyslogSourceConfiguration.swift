@@ -180,13 +180,7 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
             let parse = SectionReader(
                 section, known: ["@type", "message_format", "with_priority", "rfc5424_time_format", "time_format"], log: log)
             let type = parse.type(known: ["syslog", "none"], default: "syslog")
-            if type == "none" {
-                // Not yet: the parser workers would still parse the header; refusing beats storing other records.
-                log.error(
-                    .unsupportedParameter, at: parse.parameter("@type")!.location, word: "none",
-                    "<parse> @type none (the line after <PRI> kept whole as 'message') is not supported yet; remove it to store parsed records"
-                )
-            }
+            if type == "none" { parseNone = true }
             // in_syslog reads <PRI> itself when its parser does not, so either way gives the same records.
             _ = parse.bool("with_priority")
             for name in ["rfc5424_time_format", "time_format"] where parse.parameter(name) != nil {

@@ -110,6 +110,22 @@ extension ParserWorker {
             }
             batch.frames[index].withUnsafeReadableBytes { bytes in
                 do {
+                    if routing.keepsLinesWhole {
+                        guard let (priority, start) = SourceRouting.splitPriority(bytes) else { throw SourceRouting.MissingPriority() }
+                        let slot = min(priority >> 3, SourceRouting.facilityCount - 1) * SourceRouting.severityCount + (priority & 7)
+                        line.removeAll(keepingCapacity: true)
+                        routing.appendWholeLineRecord(bytes, from: start, slot: slot, senderFields: senderFields, to: &line)
+                        if let plans = routing.plans[slot] {
+                            Self.deliver(line, tag: routing.tags[slot], time: RecordTime(seconds: now), plans: plans, partitionings: partitionings, running: &running, into: &encoded)
+                        } else if let route = routing.routes[slot] {
+                            let partitioning = partitionings[route]
+                            let key = PartitionKey(tag: partitioning.byTag ? routing.tags[slot] : "", timeSlice: partitioning.slicing.slice(of: now))
+                            running.append(route: route, key: key, time: now, into: &encoded) { $0.append(contentsOf: line) }
+                        } else {
+                            unroutedCount += 1
+                        }
+                        return
+                    }
                     let message = try routing.parser.parse(bytes, at: receptionTime)
                     let time = message.timestamp?.seconds ?? now
                     let slot = SourceRouting.slot(message)

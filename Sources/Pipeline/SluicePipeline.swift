@@ -170,7 +170,7 @@ public final class SluicePipeline: Service, Sendable {
                 format: SyslogFormat(rawValue: source.messageFormat.rawValue) ?? .auto,
                 utcOffsetSeconds: Int32(source.timezone)
             ))
-            routing.append(SourceRouting(
+            var sourceRouting = SourceRouting(
                 name: name,
                 tag: source.tag,
                 parser: parser,
@@ -178,7 +178,9 @@ public final class SluicePipeline: Service, Sendable {
                 keys: keys,
                 hostnames: hostnames,
                 plan: { planning.plan(tag: $0, label: source.label) }
-            ))
+            )
+            sourceRouting.keepsLinesWhole = source.parseNone
+            routing.append(sourceRouting)
         }
         self.receivers = receivers
         self.sourceRouting = routing

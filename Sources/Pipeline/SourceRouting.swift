@@ -22,6 +22,9 @@ struct SourceRouting: Sendable {
     /// `keys`' severity and facility fields per slot; nil when the source adds none.
     let slotFields: [[UInt8]]?
     let hostnames: HostnameCache
+    /// `<parse> @type none`: a record is the line after `<PRI>`, whole, under `message`, stamped with
+    /// the time it arrived (Fluentd's none parser).
+    var keepsLinesWhole = false
 
     static let facilityCount = 24
     static let severityCount = 8
@@ -97,4 +100,40 @@ struct RoutePlan: Sendable {
     let output: Int
     let filters: [RecordFilter]
     let formatter: RecordFormatter
+}
+
+extension SourceRouting {
+    struct MissingPriority: Error, CustomStringConvertible {
+        var description: String { "the line does not start with <PRI>" }
+    }
+
+    /// The priority of `<PRI>` at the start of `bytes` and where the rest starts; nil without one.
+    static func splitPriority(_ bytes: UnsafeRawBufferPointer) -> (priority: Int, rest: Int)? {
+        guard bytes.count >= 3, bytes[0] == UInt8(ascii: "<") else { return nil }
+        var priority = 0
+        var index = 1
+        while index < bytes.count, index <= 4, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+            priority = priority * 10 + Int(bytes[index] - UInt8(ascii: "0"))
+            index += 1
+        }
+        guard index > 1, index < bytes.count, bytes[index] == UInt8(ascii: ">"), priority <= 191 else { return nil }
+        return (priority, index + 1)
+    }
+
+    /// `{"message":"<the rest>"...}` and LF, with the slot's and the sender's fields.
+    func appendWholeLineRecord(_ bytes: UnsafeRawBufferPointer, from start: Int, slot: Int, senderFields: [UInt8]?, to out: inout [UInt8]) {
+        out.append(contentsOf: #"{"message":"#.utf8)
+        var end = bytes.count
+        while end > start, bytes[end - 1] == UInt8(ascii: "\n") || bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        JSONRecordEncoder.appendJSONString(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), to: &out)
+        if let fields = slotFields?[slot], !fields.isEmpty {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: fields)
+        }
+        if let senderFields, !senderFields.isEmpty {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: senderFields)
+        }
+        out.append(contentsOf: "}\n".utf8)
+    }
 }

@@ -24,9 +24,10 @@ struct RecordRoutingTests {
         let configuration = try SluiceConfiguration.parse(text: text, file: "t.conf", environment: [:], hostname: "collector1")
         let planning = try RoutePlanning(configuration: configuration, hostname: "collector1")
         let source = try #require(configuration.sources.first)
-        let routing = SourceRouting(
+        var routing = SourceRouting(
             name: "test", tag: source.tag, parser: SyslogParser(), emitUnmatchedLines: false,
             plan: { planning.plan(tag: $0, label: source.label) })
+        routing.keepsLinesWhole = source.parseNone
         let input = BoundedQueue<SourceBatch>(.watermark(low: 1, high: 4))
         let outputs = configuration.matches.map { _ in BoundedQueue<EncodedBatch>(.watermark(low: 1, high: 64)) }
         let worker = ParserWorker(
@@ -173,5 +174,31 @@ struct RecordRoutingTests {
             #expect(line == expected)
         }
     }
-}
 
+    @Test func parseNoneKeepsTheLineAfterThePriorityWhole() async throws {
+        let text = """
+            <source>
+              @type syslog
+              tag raw
+              <parse>
+                @type none
+              </parse>
+            </source>
+            <match raw.authpriv.**>
+              @type null
+            </match>
+            <match raw.auth.**>
+              @type null
+              <inject>
+                tag_key tag
+              </inject>
+            </match>
+            """
+        let lines = try await Self.lines(text, frames: Self.frames + ["no priority here"])
+        #expect(lines[0] == [#"{"message":"Nov 27 00:10:00 web1 CRON[1]: (root) CMD (run-parts)"}"#])
+        #expect(lines[1] == [
+            #"{"message":"Nov 27 00:20:00 web1 sshd[4]: Accepted publickey for alice","tag":"raw.auth.info"}"#,
+            #"{"message":"Nov 27 00:21:00 web2 sshd[5]: Failed password for bob","tag":"raw.auth.info"}"#,
+        ])
+    }
+}
