@@ -30,8 +30,9 @@ public struct FileOutputConfiguration: Sendable, Hashable {
     ]
 
     init(validating element: ConfigElement, log: ProblemLog) {
-        let reader = SectionReader(element, known: Self.parameters, sections: ["buffer", "format", "inject"], log: log)
+        let reader = SectionReader(element, known: Self.parameters, sections: ["buffer", "format", "inject", "secondary"], log: log)
         location = element.location
+        if let secondary = reader.section("secondary") { OutputWarnings.secondary(secondary, log: log) }
         path = reader.required("path") ?? ""
         if let value = reader.string("path_suffix") { pathSuffix = value }
         if reader.bool("add_path_suffix") == false { pathSuffix = "" }

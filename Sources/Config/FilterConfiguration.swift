@@ -92,7 +92,10 @@ public struct GrepFilter: Sendable, Hashable {
         for name in numbered {
             guard let parameter = reader.parameter(name) else { continue }
             let parts = parameter.value.split(separator: " ", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let condition = Self.condition(key: parts[0], pattern: parts[1], at: parameter.location, log: log) else {
+            // Fluentd compiles regexpN's pattern as written: slashes there are literal characters.
+            guard parts.count == 2,
+                let condition = Self.condition(key: parts[0], pattern: parts[1], at: parameter.location, log: log, slashesDelimit: false)
+            else {
                 if parts.count != 2 { reader.badValue(parameter, expected: "a key and a pattern, separated by a space") }
                 continue
             }
@@ -132,10 +135,12 @@ public struct GrepFilter: Sendable, Hashable {
     }
 
     /// Fluentd's `regexp` type: `/source/flags` or the bare source.
-    static func condition(key: String, pattern: String, at location: ConfigLocation, log: ProblemLog) -> Condition? {
+    static func condition(
+        key: String, pattern: String, at location: ConfigLocation, log: ProblemLog, slashesDelimit: Bool = true
+    ) -> Condition? {
         var source = pattern
         var insensitive = false
-        if pattern.count >= 2, pattern.hasPrefix("/"), let close = pattern.lastIndex(of: "/"), close != pattern.startIndex {
+        if slashesDelimit, pattern.count >= 2, pattern.hasPrefix("/"), let close = pattern.lastIndex(of: "/"), close != pattern.startIndex {
             let flags = pattern[pattern.index(after: close)...]
             if flags.allSatisfy({ "imx".contains($0) }) {
                 source = String(pattern[pattern.index(after: pattern.startIndex)..<close])

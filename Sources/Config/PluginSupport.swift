@@ -46,3 +46,15 @@ enum PluginSupport {
         }
     }
 }
+
+/// Warnings shared by the outputs.
+enum OutputWarnings {
+    /// `<secondary>`: where Fluentd hands chunks it gave up on; Sluice keeps them on disk instead.
+    static func secondary(_ element: ConfigElement, log: ProblemLog) {
+        let type = element.parameters.last { $0.name == "@type" }?.value ?? "?"
+        log.warn(
+            .noEffect, at: element.location, word: "secondary",
+            "<secondary> @type \(type) is not used: chunks Sluice gives up on (retry_max_times, retry_timeout) stay in the buffer's failed/ folder, whole, for a person to resend"
+        )
+    }
+}

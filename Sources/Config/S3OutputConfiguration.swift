@@ -131,9 +131,10 @@ public struct S3OutputConfiguration: Sendable, Hashable {
 
     init(validating element: ConfigElement, log: ProblemLog) {
         let reader = SectionReader(
-            element, known: Self.parameters, sections: ["buffer", "format", "inject"] + Self.credentialSections, log: log, multiple: ["bucket_lifecycle_rule"]
+            element, known: Self.parameters, sections: ["buffer", "format", "inject", "secondary"] + Self.credentialSections, log: log, multiple: ["bucket_lifecycle_rule"]
         )
         location = element.location
+        if let secondary = reader.section("secondary") { OutputWarnings.secondary(secondary, log: log) }
         localDirectory = reader.string("local_directory")
         if localDirectory == nil {
             bucket = reader.required("s3_bucket")
