@@ -13,7 +13,7 @@ enum Compatibility {
     /// Sections whose `type`, `id` and `log_level` are Fluentd's reserved parameters under their old names.
     static let pluginSections: Set<String> = ["source", "match", "filter", "store", "buffer", "format", "parse", "inject"]
 
-    static let reservedNames = [("type", "@type"), ("id", "@id"), ("log_level", "@log_level")]
+    static let reservedNames = [("type", "@type"), ("id", "@id"), ("log_level", "@log_level"), ("label", "@label")]
 
     static func apply(to element: inout ConfigElement, log: ProblemLog) {
         if pluginSections.contains(element.name) {
@@ -33,7 +33,9 @@ enum Compatibility {
     }
 
     private static func renameReserved(_ element: inout ConfigElement, log: ProblemLog) {
-        for (old, new) in reservedNames {
+        // `label` is a parameter only of sources and relabel outputs.
+        let names = ["source", "match", "store"].contains(element.name) ? reservedNames : reservedNames.dropLast()
+        for (old, new) in names {
             guard element.parameters.contains(where: { $0.name == old }) else { continue }
             if let current = element.parameters.last(where: { $0.name == new }) {
                 let stale = element.parameters.last { $0.name == old }!

@@ -37,6 +37,7 @@ public struct FileOutputConfiguration: Sendable, Hashable {
         if let value = reader.string("path_suffix") { pathSuffix = value }
         if reader.bool("add_path_suffix") == false { pathSuffix = "" }
         if let value = reader.bool("append") { append = value }
+
         timeSliceFormat = reader.string("time_slice_format")
         _ = reader.duration("slow_flush_log_threshold")
         if let value = reader.choice("compress", Compression.self) { compression = value }

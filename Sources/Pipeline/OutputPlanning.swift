@@ -167,11 +167,12 @@ enum OutputPlanning {
     static func objectStore(
         for s3: S3OutputConfiguration,
         options: PipelineOptions,
-        httpClient: HTTPClient?
+        httpClient: HTTPClient?,
+        appends: Bool = false
     ) throws -> any ObjectStore {
         if let directory = s3.localDirectory {
             let bucketDirectory = s3.bucket.map { "\(directory)/\($0)" } ?? directory
-            return LocalDirectoryObjectStore(root: bucketDirectory)
+            return LocalDirectoryObjectStore(root: bucketDirectory, appendIdentity: appends ? ChunkUpload.chunkIDMetadata : nil)
         }
         guard let httpClient, let bucket = s3.bucket else {
             throw PipelineError(code: .invalidSetting, detail: "\(s3.location): s3_bucket is required")

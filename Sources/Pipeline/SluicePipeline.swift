@@ -93,7 +93,7 @@ public final class SluicePipeline: Service, Sendable {
                 case .file(let file):
                     let s3 = OutputPlanning.fileOutput(file)
                     let settings = try OutputPlanning.settings(for: s3, index: index, matchCount: configuration.matches.count, options: options)
-                    let store = try OutputPlanning.objectStore(for: s3, options: options, httpClient: nil)
+                    let store = try OutputPlanning.objectStore(for: s3, options: options, httpClient: nil, appends: file.append)
                     outputs.append(try await S3Output(settings: settings, store: store, logger: logger))
                 case .null:
                     outputs.append(NullOutput())

@@ -63,7 +63,7 @@ extension LocalDirectoryObjectStore {
             }
         }
         let path = try path(forKey: key)
-        try Self.writeAtomically(path, key: key, metadata: Self.metadata(ofFile: marker)) { write in
+        try store(path, key: key, metadata: Self.metadata(ofFile: marker)) { write in
             for part in parts.sorted(by: { $0.number < $1.number }) {
                 let bytes = try Self.readFile("\(marker).\(part.number)")
                 try bytes.withUnsafeBytes { try write($0) }

@@ -24,14 +24,31 @@ import Darwin
 /// archiving and small volumes, not as the fast path to S3.
 public struct LocalDirectoryObjectStore: ObjectStore {
     public let root: String
+    /// Appending (out_file's `append true`): an object's bytes are added to the end of the file under
+    /// its key instead of replacing it. The metadata value under this name identifies what was
+    /// appended, so a retry or a replay of the same object appends nothing.
+    public var appendIdentity: String?
 
-    public init(root: String) {
+    public init(root: String, appendIdentity: String? = nil) {
         self.root = root
+        self.appendIdentity = appendIdentity
+    }
+
+    /// `writeAtomically`, or its appending form when the store appends.
+    func store(
+        _ path: String, key: String, metadata: [String: String],
+        produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws {
+        if let appendIdentity {
+            try Self.appendDurably(path, key: key, identity: metadata[appendIdentity], produce: produce)
+        } else {
+            try Self.writeAtomically(path, key: key, metadata: metadata, produce: produce)
+        }
     }
 
     public func putObject(_ request: PutObjectRequest, logger: Logger) async throws -> PutObjectResult {
         let path = try path(forKey: request.key)
-        try Self.writeAtomically(path, key: request.key, metadata: request.metadata) { write in
+        try store(path, key: request.key, metadata: request.metadata) { write in
             try request.body.withUnsafeReadableBytes { try write($0) }
         }
         logger.debug("stored object", metadata: ["s3.key": "\(request.key)", "path": "\(path)"])
@@ -78,6 +95,45 @@ public struct LocalDirectoryObjectStore: ObjectStore {
         } catch {
             _ = unlink(temporaryPath)
             throw error
+        }
+        syncDirectory(directory)
+    }
+
+    /// The identities of the last appends to a file, in its extended attributes.
+    static let appendedAttribute = "user.sluice.appended"
+
+    /// Appends what `produce` writes to `path`, fsync'd, unless the file records `identity` among its
+    /// last appends. A crash between the write and that record repeats the append on replay: appending
+    /// is at least once, as Fluentd's out_file is.
+    static func appendDurably(
+        _ path: String, key: String, identity: String?, produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        try makeDirectory(directory, for: key)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw Self.ioError("open for appending", path) }
+        defer { _ = close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let length = fgetxattr(descriptor, appendedAttribute, &buffer, buffer.count)
+        var appended = length > 0 ? String(decoding: buffer[..<length], as: UTF8.self).split(separator: " ").map(String.init) : []
+        if let identity, appended.contains(identity) { return }
+        try produce { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw Self.ioError("append", path)
+                }
+                offset += written
+            }
+        }
+        guard fsync(descriptor) == 0 else { throw Self.ioError("fsync", path) }
+        if let identity {
+            appended = Array((appended + [identity]).suffix(64))
+            let value = appended.joined(separator: " ")
+            _ = fsetxattr(descriptor, appendedAttribute, value, value.utf8.count, 0)
+            _ = fsync(descriptor)
         }
         syncDirectory(directory)
     }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import NIOSSL
 import SluiceConfig
 import Testing
 
@@ -31,7 +32,7 @@ struct OutputPlanningTests {
         #expect(try OutputPlanning.httpConfiguration(for: plain) == nil)
         let proxied = try #require(try OutputPlanning.httpConfiguration(for: Self.s3("  proxy_uri http://user:pw@127.0.0.1:3128\n  ssl_verify_peer false")))
         #expect(proxied.proxy != nil)
-        #expect(proxied.tlsConfiguration?.certificateVerification == .none)
+        #expect(proxied.tlsConfiguration?.certificateVerification == CertificateVerification.none)
         #expect(throws: PipelineError.self) {
             try OutputPlanning.httpConfiguration(for: Self.s3("  ssl_ca_bundle /nonexistent/ca.pem"))
         }

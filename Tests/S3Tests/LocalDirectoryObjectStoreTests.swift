@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import NIOCore
@@ -12,6 +13,31 @@ struct LocalDirectoryObjectStoreTests {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-local-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }
         try await body(root)
+    }
+
+    @Test("appending (out_file's append): each object is added once to the end of the file, a repeat of one is not, by put or by multipart")
+    func appending() async throws {
+        try await withRoot { root in
+            let store = LocalDirectoryObjectStore(root: root, appendIdentity: "chunk")
+            func put(_ text: String, id: String) async throws {
+                _ = try await store.putObject(PutObjectRequest(key: "app.log", body: ByteBuffer(string: text), metadata: ["chunk": id]), logger: logger)
+            }
+            try await put("one\n", id: "a")
+            try await put("two\n", id: "b")
+            try await put("one\n", id: "a")  // a retry after the answer was lost, or a replay after a crash
+            let upload = try await store.createMultipartUpload(MultipartUploadRequest(key: "app.log", metadata: ["chunk": "c"]), logger: logger)
+            var parts: [UploadedPart] = []
+            for (number, text) in ["three ", "four\n"].enumerated() {
+                let body = ByteBuffer(string: text)
+                let etag = try await store.uploadPart(
+                    key: "app.log", uploadID: upload, partNumber: number + 1, body: body,
+                    md5: Array(Insecure.MD5.hash(data: body.readableBytesView)), logger: logger)
+                parts.append(UploadedPart(number: number + 1, etag: etag))
+            }
+            try await store.completeMultipartUpload(key: "app.log", uploadID: upload, parts: parts, logger: logger)
+            try await put("two\n", id: "b")
+            #expect(FileManager.default.contents(atPath: "\(root)/app.log").map { String(decoding: $0, as: UTF8.self) } == "one\ntwo\nthree four\n")
+        }
     }
 
     @Test("nested keys create directories and store the bytes", arguments: [
