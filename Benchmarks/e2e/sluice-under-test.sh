@@ -51,6 +51,9 @@ run_sluice() {
   $store
   path syslog/
   store_as $codec
+  <format>
+    @type json
+  </format>
   <buffer tag,time>
     @type file
     path $work/buffer

@@ -181,6 +181,8 @@ struct FileParser {
             position += 1
             value = scanSingleQuoted(startLine: startLine)
             expectLineEnd(after: "the quoted value of '\(name)'")
+        case UInt8(ascii: "["), UInt8(ascii: "{"):
+            value = scanJSONLiteral(name: name, startLine: startLine)
         default:
             value = scanUnquoted()
         }
@@ -209,6 +211,63 @@ struct FileParser {
             text.unicodeScalars.removeLast()
         }
         return text
+    }
+
+    /// A value that starts with `[` or `{` is a JSON array or object, which may span lines, as
+    /// Fluentd's `scan_json` reads it: the value is the JSON text, and text that is not JSON is an
+    /// error (Fluentd's "got incomplete JSON array configuration"); quoting the value avoids it.
+    private mutating func scanJSONLiteral(name: String, startLine: Int) -> String {
+        var text: [UInt8] = []
+        var depth = 0
+        var inString = false
+        while let byte = peek() {
+            if !inString, depth == 0, !text.isEmpty { break }
+            _ = next()
+            if inString {
+                if byte == UInt8(ascii: "\\"), let escaped = next() {
+                    text.append(byte)
+                    text.append(escaped)
+                    continue
+                }
+                if byte == UInt8(ascii: "#"), peek() == UInt8(ascii: "{") {
+                    position += 1
+                    let codeLine = line
+                    let code = scanEmbeddedCode(startLine: codeLine)
+                    text.append(contentsOf: evaluateEmbeddedCode(code, at: location(codeLine)).utf8)
+                    continue
+                }
+                if byte == UInt8(ascii: "\"") { inString = false }
+                text.append(byte)
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"): depth += 1
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            case UInt8(ascii: "#") where text.last == UInt8(ascii: " ") || text.last == UInt8(ascii: "\n"):
+                skipToLineEnd()
+                continue
+            case UInt8(ascii: "\n") where depth > 0 && text.count > 4096:
+                depth = -1  // runaway: a bracket in plain text, not JSON; reported below
+            default: break
+            }
+            if depth < 0 { break }
+            text.append(byte)
+        }
+        let json = String(decoding: text, as: UTF8.self)
+        let kind = text.first == UInt8(ascii: "[") ? "array" : "object"
+        if depth != 0 || (try? JSONSerialization.jsonObject(with: Data(text), options: [.fragmentsAllowed])) == nil {
+            let shown = json.split(separator: "\n").first.map(String.init) ?? json
+            log.error(
+                .syntax, at: location(startLine), word: shown,
+                "the value of '\(name)' starts with '\(kind == "array" ? "[" : "{")', so it is read as a JSON \(kind) (as Fluentd reads it), "
+                    + "but '\(shown)' is not one; put the value in quotes"
+            )
+            skipToLineEnd()
+            return json
+        }
+        expectLineEnd(after: "the JSON value of '\(name)'")
+        return json
     }
 
     private mutating func scanSingleQuoted(startLine: Int) -> String {

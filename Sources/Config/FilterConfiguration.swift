@@ -210,13 +210,28 @@ public struct RecordTransformer: Sendable, Hashable {
             )
         }
         for field in fields where field.value.contains("${") {
-            if let bad = Self.unknownPlaceholder(in: field.value) {
-                log.error(
-                    .badValue, at: element.location, word: bad,
-                    "placeholder '\(bad)' in <record> \(field.name) is not one Sluice knows without Ruby: ${tag}, ${tag_parts[N]}, ${tag_prefix[N]}, ${tag_suffix[N]}, ${hostname}, ${time}, ${record[\"key\"]}, ${key}"
+            if let unknown = Self.unknownPlaceholder(in: field.value) {
+                // Fluentd runs such a configuration, writing null (or "" inside longer text) for it.
+                log.warn(
+                    .noEffect, at: section(element)?.location ?? element.location, word: unknown,
+                    "placeholder '\(unknown)' in <record> \(field.name) is not one Fluentd expands without Ruby: the field is written "
+                        + "as null (or \"\" inside longer text), as Fluentd writes it; use ${record[\"key\"]} for a field's value"
                 )
             }
         }
+    }
+
+    private func section(_ element: ConfigElement) -> ConfigElement? {
+        element.elements.first { $0.name == "record" }
+    }
+
+    /// `key` of `record["key"]` or `record['key']`.
+    public static func recordKey(in name: String) -> String? {
+        for (open, close) in [("record[\"", "\"]"), ("record['", "']")] where name.hasPrefix(open) && name.hasSuffix(close) {
+            let key = name.dropFirst(open.count).dropLast(close.count)
+            return key.isEmpty || key.contains("[") ? nil : String(key)
+        }
+        return nil
     }
 
     /// The first placeholder that is neither a known name nor a plain field name.
@@ -236,10 +251,6 @@ public struct RecordTransformer: Sendable, Hashable {
         for prefix in ["tag_parts[", "tag_prefix[", "tag_suffix["] where name.hasPrefix(prefix) && name.hasSuffix("]") {
             return Int(name.dropFirst(prefix.count).dropLast()) != nil
         }
-        // One level only: without Ruby, Fluentd expands `${record["key"]}` for top-level keys, not `${record["a"]["b"]}`.
-        for quote in ["\"", "'"] where name.hasPrefix("record[\(quote)") && name.hasSuffix("\(quote)]") && name.count >= 10 {
-            return !name.dropFirst(8).dropLast(2).contains(where: { $0 == "\"" || $0 == "'" || $0 == "[" || $0 == "]" })
-        }
-        return !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }
+        return recordKey(in: name) != nil
     }
 }

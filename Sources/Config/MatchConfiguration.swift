@@ -97,6 +97,8 @@ public struct FormatConfiguration: Sendable, Hashable {
     public var timeFormat: String?
     /// The zone times are written in (out_file), seconds east of UTC; nil for the local zone.
     public var utcOffset: Int?
+    /// `utc true` (or `localtime false`): times are UTC, and the default format ends in `Z`.
+    public var utc = false
 
     public init(type: FormatType = .json) {
         self.type = type
@@ -141,7 +143,7 @@ public struct FormatConfiguration: Sendable, Hashable {
         if reader.string("newline") == "crlf" {
             log.error(.badValue, at: reader.parameter("newline")!.location, word: "crlf", "<format> newline crlf is not supported; records end with LF")
         }
-        utcOffset = TimeZoneSetting.read(reader, log: log)
+        (utcOffset, utc) = TimeZoneSetting.read(reader, log: log)
         if let parameter = reader.parameter("time_type"), parameter.value != "string" {
             reader.badValue(parameter, expected: "string (out_file writes the time as text)")
         }
@@ -172,6 +174,8 @@ public struct InjectConfiguration: Sendable, Hashable {
     public var timeFormat: String?
     /// Seconds east of UTC the time string is written in; nil for the local zone (`localtime`, Fluentd's default).
     public var utcOffset: Int?
+    /// `utc true` (or `localtime false`): the default format ends in `Z`.
+    public var utc = false
     /// `tag_key`: the record's tag under this key.
     public var tagKey: String?
     /// `hostname_key`: the collector's name under this key; `hostname` overrides the name.
@@ -199,16 +203,16 @@ public struct InjectConfiguration: Sendable, Hashable {
         hostnameKey = reader.string("hostname_key")
         hostname = reader.string("hostname")
         workerIDKey = reader.string("worker_id_key")
-        utcOffset = TimeZoneSetting.read(reader, log: log)
+        (utcOffset, utc) = TimeZoneSetting.read(reader, log: log)
     }
 }
 
-/// `localtime`, `utc` and `timezone` as Fluentd's time formatters read them: nil for the local zone.
+/// `localtime`, `utc` and `timezone` as Fluentd's time formatters read them: the offset (nil for the
+/// local zone), and whether the time is UTC proper.
 enum TimeZoneSetting {
-    static func read(_ reader: SectionReader, log: ProblemLog) -> Int? {
-        if let zone = reader.utcOffset("timezone") { return zone }
-        if reader.bool("utc") == true { return 0 }
-        if reader.bool("localtime") == false { return 0 }
-        return nil
+    static func read(_ reader: SectionReader, log: ProblemLog) -> (offset: Int?, utc: Bool) {
+        if let zone = reader.utcOffset("timezone") { return (zone, false) }
+        if reader.bool("utc") == true || reader.bool("localtime") == false { return (0, true) }
+        return (nil, false)
     }
 }

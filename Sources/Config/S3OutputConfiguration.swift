@@ -83,7 +83,7 @@ public struct S3OutputConfiguration: Sendable, Hashable {
     public var tagging: String?
     /// `grant_full_control`, `grant_read`, `grant_read_acp`, `grant_write_acp`: S3 ACL grants, as headers.
     public var grants: [KeyValue] = []
-    /// `<format>`; default json.
+    /// `<format>`; default out_file (`time<TAB>tag<TAB>json`), as fluent-plugin-s3.
     public var format: FormatConfiguration = FormatConfiguration()
     /// `<inject>`: fields added to each record before formatting.
     public var inject: InjectConfiguration?
@@ -182,9 +182,10 @@ public struct S3OutputConfiguration: Sendable, Hashable {
         if let section = reader.section("format") {
             format = FormatConfiguration(validating: section, log: log)
         } else {
+            format = FormatConfiguration(type: .out_file)
             log.warn(
                 .missingFormat, at: element.location, word: "<format>",
-                "<match> @type s3 has no <format>: Fluentd would write out_file lines (time, tag, JSON), Sluice writes JSON lines; add <format> @type json </format> to say so"
+                "<match> @type s3 has no <format>: objects hold out_file lines (time, tag, JSON), as Fluentd writes them; add <format> @type json </format> for JSON lines"
             )
         }
         if let section = reader.section("buffer") {

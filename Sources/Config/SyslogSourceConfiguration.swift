@@ -67,8 +67,9 @@ public struct SyslogSourceConfiguration: Sendable, Hashable {
     public var idleTimeout: Duration = .seconds(600)
     /// `frame_type`; kept for compatibility: Sluice detects octet counting per frame.
     public var frameType: FrameType = .traditional
-    /// `timezone` of timestamps without one, in seconds east of UTC; default 0.
-    public var timezone: Int = 0
+    /// `timezone` of timestamps without one, in seconds east of UTC; nil (the default) for the
+    /// machine's zone, as Fluentd reads them.
+    public var timezone: Int?
     /// `emit_unmatched_lines`; default false.
     public var emitUnmatchedLines: Bool = false
     public var sourceAddressKey: String?

@@ -10,6 +10,8 @@ struct FlatRecord: Sendable, Equatable {
         case string(String)
         case integer(Int64)
         case float(Double)
+        /// Ruby's nil: what record_transformer writes for a placeholder it does not know.
+        case null
 
         /// The value as Ruby's `to_s` writes it.
         var text: String {
@@ -17,6 +19,7 @@ struct FlatRecord: Sendable, Equatable {
             case .string(let text): text
             case .integer(let number): String(number)
             case .float(let number): String(number)
+            case .null: ""
             }
         }
     }
@@ -61,6 +64,7 @@ struct FlatRecord: Sendable, Equatable {
             case .string(let text): Self.appendJSONString(text, to: &out)
             case .integer(let number): out.append(contentsOf: String(number).utf8)
             case .float(let number): out.append(contentsOf: (number.isFinite ? String(number) : "null").utf8)
+            case .null: out.append(contentsOf: "null".utf8)
             }
         }
         out.append(UInt8(ascii: "}"))
@@ -102,6 +106,10 @@ private struct JSONObjectReader {
         if bytes[position] == UInt8(ascii: "\"") { return readString().map(FlatRecord.Value.string) }
         let start = position
         while position < bytes.count, "-+.eE0123456789".utf8.contains(bytes[position]) { position += 1 }
+        if position == start, bytes[position...].starts(with: "null".utf8) {
+            position += 4
+            return .null
+        }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
         if let integer = Int64(text) { return .integer(integer) }
         return Double(text).map(FlatRecord.Value.float)

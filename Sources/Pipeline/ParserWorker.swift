@@ -116,7 +116,7 @@ extension ParserWorker {
                         line.removeAll(keepingCapacity: true)
                         routing.appendWholeLineRecord(bytes, from: start, slot: slot, senderFields: senderFields, to: &line)
                         if let plans = routing.plans[slot] {
-                            Self.deliver(line, tag: routing.tags[slot], time: RecordTime(seconds: now), plans: plans, partitionings: partitionings, running: &running, into: &encoded)
+                            Self.deliver(line, tag: routing.tags[slot], time: RecordTime(seconds: now, nanoseconds: Int32(batch.receivedAt % 1_000_000_000)), plans: plans, partitionings: partitionings, running: &running, into: &encoded)
                         } else if let route = routing.routes[slot] {
                             let partitioning = partitionings[route]
                             let key = PartitionKey(tag: partitioning.byTag ? routing.tags[slot] : "", timeSlice: partitioning.slicing.slice(of: now))
@@ -151,7 +151,7 @@ extension ParserWorker {
                     if let (tag, _, plans) = routing.unmatched, let plans {
                         line.removeAll(keepingCapacity: true)
                         JSONRecordEncoder.appendUnmatchedRecord(bytes, moreFields: senderFields, to: &line, scratch: scratch)
-                        Self.deliver(line, tag: tag, time: RecordTime(seconds: now), plans: plans, partitionings: partitionings, running: &running, into: &encoded)
+                        Self.deliver(line, tag: tag, time: RecordTime(seconds: now, nanoseconds: Int32(batch.receivedAt % 1_000_000_000)), plans: plans, partitionings: partitionings, running: &running, into: &encoded)
                         return
                     }
                     guard let (tag, route, _) = routing.unmatched, let route else {

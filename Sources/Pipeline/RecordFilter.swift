@@ -58,28 +58,34 @@ struct RecordFilter: @unchecked Sendable {  // NSRegularExpression is immutable 
             for key in transformer.keepKeys { if let value = record[key] { result[key] = value } }
         }
         for field in transformer.fields {
-            result[field.name] = .string(expand(field.value, record: record, tag: tag, time: time))
+            result[field.name] = expand(field.value, record: record, tag: tag, time: time)
         }
         for key in transformer.removeKeys { result[key] = nil }
         return result
     }
 
-    /// `${...}` placeholders of `template`; unknown ones become "", as in Fluentd (which warns).
-    func expand(_ template: String, record: FlatRecord, tag: String, time: RecordTime) -> String {
-        guard template.contains("${") else { return template }
+    /// `${...}` placeholders of `template`, as Fluentd's expander without Ruby: a template that is
+    /// one placeholder keeps its value (nil when Fluentd does not know it), and in longer text an
+    /// unknown one becomes "" (Fluentd logs a warning for each record; Sluice warned at start).
+    func expand(_ template: String, record: FlatRecord, tag: String, time: RecordTime) -> FlatRecord.Value {
+        guard template.contains("${") else { return .string(template) }
         let parts = tag.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        if template.hasPrefix("${"), template.hasSuffix("}"), template.dropFirst(2).firstIndex(of: "}") == template.index(before: template.endIndex) {
+            let name = String(template.dropFirst(2).dropLast())
+            return value(of: name, record: record, tag: tag, parts: parts, time: time).map(FlatRecord.Value.string) ?? .null
+        }
         var out = ""
         var rest = Substring(template)
         while let start = rest.range(of: "${"), let end = rest[start.upperBound...].firstIndex(of: "}") {
             out += rest[..<start.lowerBound]
             let name = String(rest[start.upperBound..<end])
-            out += value(of: name, record: record, tag: tag, parts: parts, time: time)
+            out += value(of: name, record: record, tag: tag, parts: parts, time: time) ?? ""
             rest = rest[rest.index(after: end)...]
         }
-        return out + rest
+        return .string(out + rest)
     }
 
-    private func value(of name: String, record: FlatRecord, tag: String, parts: [String], time: RecordTime) -> String {
+    private func value(of name: String, record: FlatRecord, tag: String, parts: [String], time: RecordTime) -> String? {
         switch name {
         case "tag": return tag
         case "hostname": return hostname
@@ -91,13 +97,14 @@ struct RecordFilter: @unchecked Sendable {  // NSRegularExpression is immutable 
             let position = number < 0 ? parts.count + number : number
             return parts.indices.contains(position) ? position : nil
         }
-        if name.hasPrefix("tag_parts[") { return index("tag_parts[").map { parts[$0] } ?? "" }
-        if name.hasPrefix("tag_prefix[") { return index("tag_prefix[").map { parts[...$0].joined(separator: ".") } ?? "" }
-        if name.hasPrefix("tag_suffix[") { return index("tag_suffix[").map { parts[$0...].joined(separator: ".") } ?? "" }
-        if name.hasPrefix("record["), name.count > 10 {
-            let key = String(name.dropFirst(8).dropLast(2))
-            return record[key]?.text ?? ""
+        if name.hasPrefix("tag_parts[") { return index("tag_parts[").map { parts[$0] } }
+        if name.hasPrefix("tag_prefix[") { return index("tag_prefix[").map { parts[...$0].joined(separator: ".") } }
+        if name.hasPrefix("tag_suffix[") { return index("tag_suffix[").map { parts[$0...].joined(separator: ".") } }
+        if let key = RecordTransformer.recordKey(in: name) {
+            guard let value = record[key] else { return nil }
+            if case .null = value { return nil }
+            return value.text
         }
-        return record[name]?.text ?? ""
+        return nil
     }
 }

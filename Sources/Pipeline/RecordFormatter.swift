@@ -47,7 +47,9 @@ struct RecordFormatter: Sendable {
         if let key = inject.timeKey {
             let offset = inject.utcOffset.map(Int64.init) ?? localOffset
             switch inject.timeType {
-            case .string: record[key] = .string(time.formatted(inject.timeFormat ?? RecordTime.defaultFormat, utcOffset: offset))
+            case .string:
+                let format = inject.timeFormat ?? RecordTime.defaultFormat(utc: inject.utc)
+                record[key] = .string(time.formatted(format, utcOffset: offset))
             case .unixtime: record[key] = .integer(time.seconds)
             case .unixtime_millis: record[key] = .integer(time.seconds * 1000 + Int64(time.nanoseconds / 1_000_000))
             case .unixtime_micros: record[key] = .integer(time.seconds * 1_000_000 + Int64(time.nanoseconds / 1000))
@@ -81,7 +83,7 @@ struct RecordFormatter: Sendable {
             out.append(contentsOf: (record[format.messageKey]?.text ?? "").utf8)
         case .out_file:
             if format.outputTime {
-                out.append(contentsOf: time.formatted(format.timeFormat ?? RecordTime.defaultFormat, utcOffset: offset).utf8)
+                out.append(contentsOf: time.formatted(format.timeFormat ?? RecordTime.defaultFormat(utc: format.utc), utcOffset: offset).utf8)
                 out.append(contentsOf: delimiter.utf8)
             }
             if format.outputTag {
@@ -126,6 +128,7 @@ struct RecordFormatter: Sendable {
             case .string(let text): value = inspect(text)
             case .integer(let number): value = String(number)
             case .float(let number): value = String(number)
+            case .null: value = "nil"
             }
             return inspect(field.key) + "=>" + value
         }

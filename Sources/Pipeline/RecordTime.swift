@@ -5,7 +5,10 @@ struct RecordTime: Sendable, Equatable {
     var seconds: Int64
     var nanoseconds: Int32 = 0
 
-    static let defaultFormat = "%Y-%m-%dT%H:%M:%S%z"
+    /// Fluentd's format when none is given: Ruby's `Time#iso8601`, `Z` in UTC, `+09:00` elsewhere.
+    static func defaultFormat(utc: Bool) -> String {
+        utc ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%dT%H:%M:%S%:z"
+    }
 
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -22,6 +25,14 @@ struct RecordTime: Sendable, Equatable {
                 rest += "%"
                 characters = characters[cursor...]
                 break
+            }
+            if characters[cursor] == ":", characters.index(after: cursor) < characters.endIndex,
+                characters[characters.index(after: cursor)] == "z"
+            {
+                let zone = civil.formatted("%z", utcOffset: utcOffset)
+                rest += zone.prefix(3) + ":" + zone.suffix(2)
+                characters = characters[characters.index(cursor, offsetBy: 2)...]
+                continue
             }
             var width: Int?
             if characters[cursor].isNumber, let digit = characters[cursor].wholeNumberValue {

@@ -16,7 +16,7 @@ struct RoutePlanning: Sendable {
             switch match.output {
             case .s3(let s3): layout = .format(s3.format)
             case .file(let file): layout = .format(file.format)
-            case .stdout(let format): layout = .stdout(format)
+            case .stdout(let format): layout = format.map(RecordFormatter.Layout.format) ?? .stdout(nil)
             case .null: layout = .format(FormatConfiguration())
             }
             return RecordFormatter(layout: layout, inject: match.inject, hostname: hostname, localOffset: localOffset)

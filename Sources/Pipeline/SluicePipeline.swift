@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Codec
+import Foundation
 import Ingest
 import Logging
 import Metrics
@@ -168,7 +169,7 @@ public final class SluicePipeline: Service, Sendable {
             }
             let parser = SyslogParser(configuration: .init(
                 format: SyslogFormat(rawValue: source.messageFormat.rawValue) ?? .auto,
-                utcOffsetSeconds: Int32(source.timezone)
+                utcOffsetSeconds: Int32(source.timezone ?? TimeZone.current.secondsFromGMT())
             ))
             var sourceRouting = SourceRouting(
                 name: name,

@@ -73,17 +73,7 @@ public struct LocalDirectoryObjectStore: ObjectStore {
             if !closed { _ = close(descriptor) }
         }
         do {
-            try produce { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        throw Self.ioError("write", temporaryPath)
-                    }
-                    offset += written
-                }
-            }
+            try produce { try writeAll($0, to: descriptor, path: temporaryPath) }
             for (name, value) in metadata {
                 // Without extended attributes (ENOTSUP) the object is kept without its metadata.
                 _ = fsetxattr(descriptor, Self.metadataAttributePrefix + name.lowercased(), value, value.utf8.count, 0)
@@ -117,17 +107,7 @@ public struct LocalDirectoryObjectStore: ObjectStore {
         let length = fgetxattr(descriptor, appendedAttribute, &buffer, buffer.count)
         var appended = length > 0 ? String(decoding: buffer[..<length], as: UTF8.self).split(separator: " ").map(String.init) : []
         if let identity, appended.contains(identity) { return }
-        try produce { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw Self.ioError("append", path)
-                }
-                offset += written
-            }
-        }
+        try produce { try writeAll($0, to: descriptor, path: path) }
         guard fsync(descriptor) == 0 else { throw Self.ioError("fsync", path) }
         if let identity {
             appended = Array((appended + [identity]).suffix(64))
@@ -136,6 +116,19 @@ public struct LocalDirectoryObjectStore: ObjectStore {
             _ = fsync(descriptor)
         }
         syncDirectory(directory)
+    }
+
+    /// Writes all of `bytes`, across short writes and interruptions.
+    static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, path: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw Self.ioError("write", path)
+            }
+            offset += written
+        }
     }
 
     static func makeDirectory(_ directory: String, for key: String) throws {

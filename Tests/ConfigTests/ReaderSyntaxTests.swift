@@ -110,4 +110,19 @@ import Testing
         }
         #expect(failures > 0)
     }
+
+    @Test func valuesStartingWithABracketAreJSONAsFluentdReadsThem() throws {
+        let (root, log) = Support.read("<match **>\n  list [\"a\",\n    \"b\"]  # two\n  meta {\"owner\":\"soc\"}\n  after 1\n</match>\n")
+        #expect(log.problems.isEmpty, "\(log.problems)")
+        let match = try #require(root.elements.first)
+        #expect(match[parameter: "list"]?.value == "[\"a\",\n    \"b\"]")
+        #expect(match[parameter: "meta"]?.value == #"{"owner":"soc"}"#)
+        #expect(match[parameter: "after"]?.location.line == 5)
+    }
+
+    @Test func aBracketThatIsNotJSONIsAnErrorNamingTheLine() {
+        let (_, log) = Support.read("<filter **>\n  @type record_transformer\n  <record>\n    tagged [${tag}] here\n  </record>\n</filter>\n")
+        #expect(log.problems.map(\.location.line) == [4])
+        #expect(log.problems.first?.message.contains("put the value in quotes") == true)
+    }
 }

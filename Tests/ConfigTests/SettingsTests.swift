@@ -13,7 +13,7 @@ import Testing
         #expect(source.messageFormat == .auto)
         #expect(source.messageLengthLimit == 65536)
         #expect(source.frameType == .traditional)
-        #expect(source.timezone == 0)
+        #expect(source.timezone == nil)
         #expect(source.emitUnmatchedLines == false)
         #expect(source.sourceAddressKey == nil)
         #expect(source.tls == nil)
@@ -182,7 +182,7 @@ import Testing
         #expect(s3.storageClass == "STANDARD")
         #expect(s3.checkBucket && !s3.autoCreateBucket && s3.checkObject)
         #expect(s3.utc == false)
-        #expect(s3.format.type == .json)
+        #expect(s3.format.type == .out_file)  // fluent-plugin-s3's default
         // out_s3's buffer defaults: memory, keyed by time, one-day slices.
         #expect(s3.buffer.type == .memory)
         #expect(s3.buffer.chunkKeys == ["time"])

@@ -33,6 +33,9 @@ struct CrashTests {
               \(server.outputParameters(bucket: bucket))
               path logs/
               store_as gzip
+              <format>
+                @type json
+              </format>
               <buffer time>
                 @type file
                 path \(directory)/buffer

@@ -56,6 +56,9 @@ struct DeliveryTests {
               \(server.outputParameters(bucket: bucket))
               path "logs/${tag}/"
               s3_object_key_format %{path}%{time_slice}_%{index}.%{file_extension}
+              <format>
+                @type json
+              </format>
               store_as lz4
               <buffer tag,time>
                 @type file
@@ -104,6 +107,9 @@ struct DeliveryTests {
               local_directory \(directory)/bucket
               path syslog/
               store_as gzip
+              <format>
+                @type json
+              </format>
               <buffer tag,time>
                 @type file
                 path \(directory)/buffer

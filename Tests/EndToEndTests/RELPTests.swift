@@ -143,6 +143,9 @@ struct RELPTests {
               local_directory \(directory)/data
               s3_bucket bucket
               path logs/
+              <format>
+                @type json
+              </format>
               store_as gzip
               <buffer \(chunkKeys)>
                 @type file

@@ -34,6 +34,9 @@ struct TLSForwardingTests {
               local_directory \(directory)/bucket
               path syslog/
               store_as gzip
+              <format>
+                @type json
+              </format>
               <buffer tag,time>
                 @type file
                 path \(directory)/buffer

@@ -80,8 +80,10 @@ struct RecordRoutingTests {
               <record>
                 facility ${tag_parts[1]}
                 collector ${hostname}
-                summary ${ident} on ${host}: ${record["message"]}
+                summary ${record["ident"]} on ${record['host']}: ${record["message"]}
                 tail ${tag_suffix[1]}
+                bare ${message}
+                inside <${ident}>
               </record>
             </filter>
             <match system.auth.**>
@@ -89,7 +91,7 @@ struct RecordRoutingTests {
             </match>
             """, frames: [Self.frames[0]])
         #expect(lines == [[
-            #"{"host":"web1","ident":"sshd","message":"Accepted publickey for alice","facility":"auth","collector":"collector1","summary":"sshd on web1: Accepted publickey for alice","tail":"auth.info"}"#
+            #"{"host":"web1","ident":"sshd","message":"Accepted publickey for alice","facility":"auth","collector":"collector1","summary":"sshd on web1: Accepted publickey for alice","tail":"auth.info","bare":null,"inside":"<>"}"#
         ]])
     }
 
@@ -200,5 +202,25 @@ struct RecordRoutingTests {
             #"{"message":"Nov 27 00:20:00 web1 sshd[4]: Accepted publickey for alice","tag":"raw.auth.info"}"#,
             #"{"message":"Nov 27 00:21:00 web2 sshd[5]: Failed password for bob","tag":"raw.auth.info"}"#,
         ])
+    }
+
+    @Test(arguments: [
+        ("utc true", #""t":"2026-11-27T00:10:00Z""#),
+        ("timezone +09:00", #""t":"2026-11-27T09:10:00+09:00""#),
+        ("timezone -05:30\n    time_format %d/%b/%Y:%H:%M:%S.%3N %z", #""t":"26/Nov/2026:18:40:00.000 -0530""#),
+    ])
+    func injectedTimeIsWrittenAsRubysIso8601(zone: String, expected: String) async throws {
+        let lines = try await Self.lines(Self.source + """
+            <match **>
+              @type null
+              <inject>
+                time_key t
+                time_type string
+                \(zone)
+              </inject>
+            </match>
+            """, frames: ["<86>2026-11-27T00:10:00Z web1 CRON[1]: x"])
+        let line = try #require(lines.first?.first)
+        #expect(line.hasSuffix(expected + "}"), "\(line)")
     }
 }
