@@ -7,7 +7,8 @@
 #   run_sluice WORK CODEC [TRANSPORT] [BUCKET]
 #                             writes WORK/sluice.conf (TRANSPORT tcp, udp or relp, default tcp; BUCKET
 #                             local, the default, or s3 after start_seaweedfs), starts $sluice on it;
-#                             sets $port, $sluice_pid, $metrics_port
+#                             sets $port, $sluice_pid, $metrics_port. $extra_directives (such as a
+#                             <filter>) go before the <match>, $match_extra (such as <inject>) inside it.
 #   count_stored WORK CODEC [BUCKET]
 #                             prints "<unique numbered messages> <duplicates>" from the bucket
 #   start_seaweedfs WORK      a SeaweedFS S3 server on free loopback ports with an empty bucket
@@ -46,9 +47,11 @@ run_sluice() {
   <transport $transport>
   </transport>
 </source>
+${extra_directives:-}
 <match system.**>
   @type s3
   $store
+  ${match_extra:-}
   path syslog/
   store_as $codec
   <format>

@@ -12,7 +12,8 @@ enum OutputPlanning {
         for s3: S3OutputConfiguration,
         index: Int,
         matchCount: Int,
-        options: PipelineOptions
+        options: PipelineOptions,
+        id: String? = nil
     ) throws -> S3OutputSettings {
         let buffer = s3.buffer
         let timekey = buffer.keysByTime ? Int64(buffer.timekey) : 0
@@ -45,7 +46,7 @@ enum OutputPlanning {
         )
         template.indexFormat = s3.indexFormat
         return S3OutputSettings(
-            name: "match\(index)",
+            name: id ?? "match\(index)",
             byTag: buffer.chunkKeys.contains("tag"),
             spool: spool,
             keyTemplate: template,

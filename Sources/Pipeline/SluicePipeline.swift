@@ -80,7 +80,7 @@ public final class SluicePipeline: Service, Sendable {
             for (index, match) in configuration.matches.enumerated() {
                 switch match.output {
                 case .s3(let s3):
-                    let settings = try OutputPlanning.settings(for: s3, index: index, matchCount: configuration.matches.count, options: options)
+                    let settings = try OutputPlanning.settings(for: s3, index: index, matchCount: configuration.matches.count, options: options, id: match.id)
                     var client = httpClient
                     if s3.localDirectory == nil, let configuration = try OutputPlanning.httpConfiguration(for: s3) {
                         let own = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
@@ -93,7 +93,7 @@ public final class SluicePipeline: Service, Sendable {
                     outputs.append(StdoutOutput())
                 case .file(let file):
                     let s3 = OutputPlanning.fileOutput(file)
-                    let settings = try OutputPlanning.settings(for: s3, index: index, matchCount: configuration.matches.count, options: options)
+                    let settings = try OutputPlanning.settings(for: s3, index: index, matchCount: configuration.matches.count, options: options, id: match.id)
                     let store = try OutputPlanning.objectStore(for: s3, options: options, httpClient: nil, appends: file.append)
                     outputs.append(try await S3Output(settings: settings, store: store, logger: logger))
                 case .null:

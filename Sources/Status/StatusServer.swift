@@ -6,7 +6,8 @@ import NIOPosix
 import Prometheus
 
 /// Serves Sluice's counters over HTTP on one address: `GET /metrics` in the Prometheus text format,
-/// `GET /api/status` as JSON grouped per input and per output (what `sluice top` reads).
+/// `GET /api/status` as JSON grouped per input and per output (what `sluice top` reads), and
+/// `GET /api/plugins.json` in the shape of Fluentd's monitor_agent.
 ///
 /// Both are rendered from the same registry the pipeline's swift-metrics counters and gauges write
 /// to, so they always agree. Requests are answered on the event loop from a snapshot; nothing here
@@ -66,8 +67,11 @@ private final class StatusHandler: ChannelInboundHandler, Sendable {
         case (.GET, "/api/status"):
             let document = StatusDocument(prometheusText: registry.emitToString(), uptimeSeconds: Double(WallClock.nanoseconds() - startedAt) / 1e9)
             (status, contentType, body) = (.ok, "application/json", document.json())
+        case (.GET, "/api/plugins.json"):
+            let document = StatusDocument(prometheusText: registry.emitToString(), uptimeSeconds: Double(WallClock.nanoseconds() - startedAt) / 1e9)
+            (status, contentType, body) = (.ok, "application/json", document.monitorAgentJSON())
         case (.GET, "/"):
-            (status, contentType, body) = (.ok, "text/plain; charset=utf-8", Array("sluice: GET /metrics (Prometheus), GET /api/status (JSON)\n".utf8))
+            (status, contentType, body) = (.ok, "text/plain; charset=utf-8", Array("sluice: GET /metrics (Prometheus), GET /api/status (JSON), GET /api/plugins.json (monitor_agent's shape)\n".utf8))
         case (.GET, _), (.HEAD, _):
             (status, contentType, body) = (.notFound, "text/plain; charset=utf-8", Array("not found: try /metrics or /api/status\n".utf8))
         default:

@@ -44,6 +44,34 @@ struct StatusServerTests {
         #expect(try await Self.get("http://127.0.0.1:\(server.port)/nothing").0 == 404)
     }
 
+    @Test("/api/plugins.json answers in monitor_agent's shape, for health checks written for td-agent")
+    func monitorAgentShape() async throws {
+        let registry = PrometheusCollectorRegistry()
+        registry.makeCounter(name: "sluice_received_messages_total", labels: [("input", "tcp/0.0.0.0:5140")]).increment(by: Int64(10))
+        registry.makeCounter(name: "sluice_buffered_records_total", labels: [("output", "out_s3")]).increment(by: Int64(9))
+        registry.makeGauge(name: "sluice_buffer_sealed_chunks", labels: [("output", "out_s3")]).set(Int64(2))
+        registry.makeGauge(name: "sluice_buffer_bytes", labels: [("output", "out_s3")]).set(Int64(4096))
+        registry.makeCounter(name: "sluice_upload_failures_total", labels: [("output", "out_s3")]).increment(by: Int64(3))
+        let server = try await StatusServer.start(host: "127.0.0.1", port: 0, registry: registry, startedAt: WallClock.nanoseconds())
+        defer { Task { await server.stop() } }
+        let (status, type, body) = try await Self.get("http://127.0.0.1:\(server.port)/api/plugins.json")
+        #expect(status == 200)
+        #expect(type == "application/json")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+        let plugins = try #require(object["plugins"] as? [[String: Any]])
+        #expect(plugins.count == 2)
+        let input = try #require(plugins.first { $0["plugin_category"] as? String == "input" })
+        #expect(input["plugin_id"] as? String == "tcp/0.0.0.0:5140")
+        #expect(input["type"] as? String == "syslog")
+        #expect(input["output_plugin"] as? Bool == false)
+        let output = try #require(plugins.first { $0["plugin_category"] as? String == "output" })
+        #expect(output["plugin_id"] as? String == "out_s3")
+        #expect(output["buffer_queue_length"] as? Int == 2)
+        #expect(output["buffer_total_queued_size"] as? Int == 4096)
+        #expect(output["retry_count"] as? Int == 3)
+        #expect(output["emit_records"] as? Int == 9)
+    }
+
     @Test("histograms keep their sum and count; label values with quotes and backslashes are read back")
     func documentFromText() {
         let text = """
