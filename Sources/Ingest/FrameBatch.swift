@@ -1,3 +1,4 @@
+import Framing
 import NIOCore
 
 /// Frames read from one socket in one read burst: the unit that crosses from a receiver to the parsers.

@@ -1,3 +1,4 @@
+import Framing
 import CivilTime
 import NIOCore
 

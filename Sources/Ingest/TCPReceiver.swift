@@ -1,3 +1,4 @@
+import Framing
 import Logging
 import NIOCore
 import NIOPosix

@@ -1,3 +1,4 @@
+import Framing
 import Ingest
 import NIOCore
 import NIOPosix

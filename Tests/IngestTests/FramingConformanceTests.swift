@@ -1,3 +1,4 @@
+import Framing
 import Foundation
 import Ingest
 import NIOCore

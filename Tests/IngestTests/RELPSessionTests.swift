@@ -1,3 +1,4 @@
+import Framing
 @testable import Ingest
 import Logging
 import NIOCore
