@@ -27,6 +27,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "package-benchmark"),
                 .product(name: "Ingest", package: "sluice"),
+                .product(name: "Framing", package: "sluice"),
                 .product(name: "S3", package: "sluice"),
             ],
             path: "Benchmarks/IngestBenchmarks",

@@ -1,5 +1,6 @@
 import Benchmark
 import Foundation
+import Framing
 import Ingest
 import NIOCore
 import S3
