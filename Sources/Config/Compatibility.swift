@@ -94,11 +94,12 @@ enum Compatibility {
         let bufferNames = bufferParameters.map(\.0)
         if bufferNames.contains(where: has) {
             if let written = original.elements.first(where: { $0.name == "buffer" }) {
+                // Fluentd's compat_parameters leaves a written <buffer> alone and ignores the flat ones.
                 for name in bufferNames where has(name) && name != "timezone" && name != "time_slice_format" {
-                    log.error(
-                        .conflictingSettings, at: value(name)!.location, word: name,
-                        "'\(name)' is the Fluentd v0.12 spelling of a <buffer> parameter, and this "
-                            + "\(original.displayName) has a <buffer> at \(written.location); move it there"
+                    log.warn(
+                        .unusedParameter, at: value(name)!.location, word: name,
+                        "'\(name)' is not used: it is the Fluentd v0.12 spelling of a <buffer> parameter, and this "
+                            + "\(original.displayName) has a <buffer> at \(written.location), which Fluentd uses instead; move it there"
                     )
                     consumed.insert(name)
                 }
@@ -116,7 +117,9 @@ enum Compatibility {
                 if let slice = value("time_slice_format") {
                     moved.append("time_slice_format")
                     // out_s3 keeps formatting %{time_slice} with it; the chunks' timekey follows from it.
-                    if let timekey = timekey(forTimeSliceFormat: slice.value) {
+                    if slice.value.isEmpty, log.problems.contains(where: { $0.location == slice.location }) {
+                        // Its embedded code was refused already; no second error about the empty result.
+                    } else if let timekey = timekey(forTimeSliceFormat: slice.value) {
                         buffer.parameters.append(ConfigParameter(name: "timekey", value: String(timekey), location: slice.location))
                     } else {
                         log.error(
@@ -133,6 +136,17 @@ enum Compatibility {
         }
 
         // <format>
+        if let written = original.elements.first(where: { $0.name == "format" }) {
+            let names = Set(formatParameters.map(\.0))
+            for parameter in original.parameters where names.contains(parameter.name) && !consumed.contains(parameter.name) && parameter.name != "format" {
+                let name = parameter.name
+                log.warn(
+                    .unusedParameter, at: parameter.location, word: name,
+                    "'\(name)' is not used: this \(original.displayName) has a <format> at \(written.location), which Fluentd uses instead"
+                )
+                consumed.insert(name)
+            }
+        }
         if !original.elements.contains(where: { $0.name == "format" }),
             formatParameters.map(\.0).contains(where: { has($0) && !consumed.contains($0) })
         {
@@ -259,16 +273,25 @@ enum Compatibility {
             if let written = original.elements.first(where: { $0.name == "parse" }) {
                 for name in parserNames {
                     guard let parameter = value(name) else { continue }
-                    log.error(
-                        .conflictingSettings, at: parameter.location, word: name,
-                        "'\(name)' is the Fluentd v0.12 spelling of a <parse> parameter, and this <source> has a <parse> at \(written.location); move it there"
+                    log.warn(
+                        .unusedParameter, at: parameter.location, word: name,
+                        "'\(name)' is not used: it is the Fluentd v0.12 spelling of a <parse> parameter, and this <source> has a <parse> at \(written.location), which Fluentd uses instead"
                     )
                 }
             } else {
                 var parse = ConfigElement(name: "parse", location: original.location)
                 for name in parserNames {
                     guard var parameter = value(name) else { continue }
-                    if name == "format" { parameter.name = "@type" }
+                    if name == "format" {
+                        parameter.name = "@type"
+                        if parameter.value.hasPrefix("/") {
+                            log.error(
+                                .unsupportedPlugin, at: parameter.location, word: parameter.value,
+                                "'format \(parameter.value)' asks in_syslog for a regular-expression parser, which Sluice does not run: it reads syslog as RFC 3164 and RFC 5424"
+                            )
+                            continue
+                        }
+                    }
                     parse.parameters.append(parameter)
                     moved.append(name)
                 }

@@ -34,6 +34,7 @@ public struct ConfigProblem: Sendable, Hashable, CustomStringConvertible {
             case noEffect
             case unsupportedParameter
             case unsupportedPlugin
+            case unusedParameter
         }
 
         private let base: Base
@@ -102,6 +103,8 @@ public struct ConfigProblem: Sendable, Hashable, CustomStringConvertible {
         public static let unsupportedParameter = Code(.unsupportedParameter)
         /// A Fluentd plugin that Sluice does not run (in_tail, out_elasticsearch, ...).
         public static let unsupportedPlugin = Code(.unsupportedPlugin)
+        /// Warning: a parameter of other Fluentd outputs or formatters, left on this one; Fluentd ignores it too.
+        public static let unusedParameter = Code(.unusedParameter)
     }
 
     public var code: Code

@@ -66,49 +66,77 @@ extension FileParser {
     /// `ENV.fetch('NAME', 'default')`, string literals, joined with `||` (the first that is not nil,
     /// so a variable set to "" gives "", as in Ruby). Anything else is an error naming the code.
     func evaluateEmbeddedCode(_ code: String, at location: ConfigLocation) -> String {
+        // Read all of it first: `ENV['A'] || Socket.gethostname` is accepted whether A is set or not.
         var scanner = EmbeddedRuby(code)
-        var unset: [String] = []
-        var result: String?
-        // Every operand is read, so that `ENV['A'] || Socket.gethostname` is accepted whether A is set or not;
-        // as in Ruby, those after the first that gives a value are not evaluated.
+        var alternatives: [[EmbeddedRuby.Operand]] = []
         repeat {
-            guard let operand = scanner.operand() else {
-                unsupported(code, at: location)
-                return ""
-            }
-            if result != nil { continue }
-            switch operand {
-            case .literal(let text):
-                result = text
-            case .hostname:
-                result = reader.hostname
-            case .environment(let name, let fallback, let mustExist):
-                if let value = reader.environment[name] {
-                    result = value
-                } else if let fallback {
-                    result = fallback
-                } else if mustExist {
-                    log.error(
-                        .undefinedEnvironmentVariable, at: location, word: name,
-                        "environment variable '\(name)' is not set, and \"#{\(code)}\" has no default (Fluentd stops here too)"
-                    )
+            var parts: [EmbeddedRuby.Operand] = []
+            repeat {
+                guard let operand = scanner.operand() else {
+                    unsupported(code, at: location)
                     return ""
-                } else {
-                    unset.append(name)
                 }
-            }
+                parts.append(operand)
+            } while scanner.plus()
+            alternatives.append(parts)
         } while scanner.or()
         guard scanner.atEnd else {
             unsupported(code, at: location)
             return ""
         }
-        if result == nil, let name = unset.first {
+        // As in Ruby, the first alternative that is not nil is the value; those after it are not evaluated.
+        var unset: [String] = []
+        for parts in alternatives {
+            var pieces: [String] = []
+            for operand in parts {
+                switch evaluate(operand, code: code, at: location) {
+                case .value(let text): pieces.append(text)
+                case .unset(let name): unset.append(name)
+                case .failed: return ""
+                }
+            }
+            if pieces.count == parts.count { return pieces.joined() }
+            if parts.count > 1 {
+                log.error(
+                    .undefinedEnvironmentVariable, at: location, word: unset.last ?? code,
+                    "environment variable '\(unset.last ?? "")' is not set, so \"#{\(code)}\" adds nil to a string (Fluentd stops here too)"
+                )
+                return ""
+            }
+        }
+        if let name = unset.first {
             log.warn(
                 .undefinedEnvironmentVariable, at: location, word: name,
                 "environment variable '\(name)' is not set; \"#{\(code)}\" reads as an empty string"
             )
         }
-        return result ?? ""
+        return ""
+    }
+
+    private enum Evaluation {
+        case value(String)
+        case unset(String)
+        case failed
+    }
+
+    private func evaluate(_ operand: EmbeddedRuby.Operand, code: String, at location: ConfigLocation) -> Evaluation {
+        switch operand {
+        case .literal(let text):
+            return .value(text)
+        case .hostname:
+            return .value(reader.hostname)
+        case .environment(let name, let fallback, let mustExist):
+            if let value = reader.environment[name] { return .value(value) }
+            if let fallback { return .value(fallback) }
+            if mustExist {
+                log.error(
+                    .undefinedEnvironmentVariable, at: location, word: name,
+                    "environment variable '\(name)' is not set, and \"#{\(code)}\" has no default (Fluentd stops here too)"
+                )
+                return .failed
+            }
+            return .unset(name)
+        }
     }
 
     private func unsupported(_ code: String, at location: ConfigLocation) {
@@ -140,6 +168,12 @@ struct EmbeddedRuby {
         var copy = self
         copy.skipSpaces()
         return copy.position == copy.characters.count
+    }
+
+    /// Consumes `+` when it comes next.
+    mutating func plus() -> Bool {
+        skipSpaces()
+        return consume("+")
     }
 
     /// Consumes `||` (or `or`) when it comes next.

@@ -40,7 +40,7 @@ enum PluginSupport {
         } else {
             log.error(
                 .unknownType, at: location, word: type,
-                "unknown @type '\(type)' in \(element.displayName); Sluice supports " + known.joined(separator: ", ")
+                "unknown @type '\(type)' in \(element.displayName): not a plugin Sluice runs; it supports " + known.joined(separator: ", ")
                     + SectionReader.suggestion(for: type, among: known)
             )
         }

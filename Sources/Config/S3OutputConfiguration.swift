@@ -151,7 +151,12 @@ public struct S3OutputConfiguration: Sendable, Hashable {
             if value.isEmpty { reader.badValue(reader.parameter("s3_region")!, expected: "a region") } else { region = value }
         }
         if let value = reader.string("path") { path = value }
-        if let value = reader.choice("store_as", StoreAs.self) { storeAs = value }
+        if reader.string("store_as") == "gzip_command" {
+            // fluent-plugin-s3 pipes through the gzip command; the objects are the same gzip, made by zlib here.
+            storeAs = .gzip
+        } else if let value = reader.choice("store_as", StoreAs.self) {
+            storeAs = value
+        }
         compressionLevel = reader.integer("compression_level", in: 1...9)
         if let value = reader.string("s3_object_key_format") { objectKeyFormat = value }
         timeSliceFormat = reader.string("time_slice_format")

@@ -16,6 +16,15 @@ struct SectionReader {
         self.log = log
         for parameter in element.parameters {
             guard known.contains(parameter.name) else {
+                if Self.outputAndFormatParameters.contains(parameter.name) {
+                    // A parameter of another output, buffer or formatter: Fluentd runs the file and warns
+                    // that it is not used; so does Sluice. Anything else is more likely a typo.
+                    log.warn(
+                        .unusedParameter, at: parameter.location, word: parameter.name,
+                        "parameter '\(parameter.name)' in \(element.displayName) is not used: it belongs to other Fluentd plugins (Fluentd ignores it too)"
+                    )
+                    continue
+                }
                 log.error(
                     .unknownParameter, at: parameter.location, word: parameter.name,
                     "unknown parameter '\(parameter.name)' in \(element.displayName)"
@@ -56,6 +65,14 @@ struct SectionReader {
             sections[child.name] = child
         }
     }
+
+    /// Names Fluentd's outputs, buffers and formatters take, which real files leave on other outputs.
+    static let outputAndFormatParameters: Set<String> = Set(
+        S3OutputConfiguration.parameters + FileOutputConfiguration.parameters + BufferConfiguration.parameters
+            + FormatConfiguration.parameters + InjectConfiguration.parameters
+            + Compatibility.bufferParameters.map(\.0) + Compatibility.formatParameters.map(\.0)
+            + Compatibility.injectParameters.map(\.0)
+    ).subtracting(["@type", "@id", "@log_level", "path"])
 
     func section(_ name: String) -> ConfigElement? { sections[name] }
 

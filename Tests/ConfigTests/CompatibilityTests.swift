@@ -43,15 +43,37 @@ import Testing
         #expect(configuration.firstS3?.buffer.timekeyUseUTC == true)
     }
 
-    @Test func v012BufferPathBesideAWrittenBufferNamesItsLine() {
+    /// Fluentd's compat_parameters leaves a written <buffer> alone: the flat ones are not used, with a warning.
+    @Test func v012BufferPathBesideAWrittenBufferIsNotUsedAndSaysWhere() throws {
         let text = Support.s3Match(
             "  format json\n  buffer_path /var/log/td-agent/buffer/s3\n  buffer_chunk_limit 8m",
             buffer: "  <buffer time>\n    @type file\n    path /var/lib/sluice/s3\n  </buffer>\n")
-        let problems = Support.problems(text)
-        #expect(problems.map(\.code) == [.conflictingSettings, .conflictingSettings])
-        #expect(problems.map(\.word) == ["buffer_path", "buffer_chunk_limit"])
-        #expect(problems.map(\.location.line) == [5, 6])
-        #expect(problems.first?.message.contains("<buffer> at test.conf:7") == true)
+        let configuration = try Support.parse(text)
+        #expect(configuration.firstS3?.buffer.path == "/var/lib/sluice/s3")
+        let unused = configuration.warnings.filter { $0.code == .unusedParameter }
+        #expect(unused.map(\.word) == ["buffer_path", "buffer_chunk_limit"])
+        #expect(unused.map(\.location.line) == [5, 6])
+        #expect(unused.first?.message.contains("<buffer> at test.conf:7") == true)
+    }
+
+    @Test func formatterParametersBesideAWrittenFormatAreNotUsed() throws {
+        let configuration = try Support.parse(Support.s3Match("  <format>\n    @type single_value\n  </format>\n  output_tag false\n  output_time false"))
+        #expect(configuration.firstS3?.format.type == .single_value)
+        #expect(configuration.warnings.filter { $0.code == .unusedParameter }.map(\.word) == ["output_tag", "output_time"])
+    }
+
+    @Test func storeAsGzipCommandIsGzip() throws {
+        #expect(try Support.parse(Support.s3Match("  format json\n  store_as gzip_command")).firstS3?.storeAs == .gzip)
+    }
+
+    @Test(arguments: [
+        ("\"#{'/%Y%m%d/%H%M-' + Socket.gethostname}\"", "/%Y%m%d/%H%M-ip-172-31-92-150"),
+        ("\"#{ENV['BUCKET'] + '-' + ENV.fetch('UNSET', 'x')}\"", "env-bucket-x"),
+    ])
+    func rubyConcatenation(value: String, expected: String) throws {
+        let (root, log) = Support.read("<match **>\n  time_slice_format \(value)\n</match>\n")
+        #expect(log.problems.isEmpty, "\(log.problems)")
+        #expect(root.elements.first?[parameter: "time_slice_format"]?.value == expected)
     }
 
     @Test func v012NamesOfReservedParameters() throws {

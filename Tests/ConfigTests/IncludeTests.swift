@@ -37,15 +37,14 @@ import Testing
         #expect(configuration.sources.first?.tag == "system")
     }
 
-    @Test func problemsInIncludedFilesNameThatFile() {
-        let problems = Support.problems(
-            "<source>\n  @type syslog\n  @include s3/*.conf\n</source>\n", file: Self.folder + "/x.conf"
-        )
+    @Test func problemsInIncludedFilesNameThatFile() throws {
+        let text = "<source>\n  @type syslog\n  @include s3/*.conf\n</source>\n"
+        #expect(Support.problems(text, file: Self.folder + "/x.conf").map(\.description) == [Self.folder + "/x.conf:1: <source> needs 'tag'"])
+        // Output parameters in a source are not used (Fluentd warns the same), named where they were written.
+        let configuration = try Support.parse(text.replacingOccurrences(of: "@type syslog", with: "@type syslog\n  tag t") + Support.nullMatch, file: Self.folder + "/x.conf")
         #expect(
-            problems.map(\.description) == [
-                Self.folder + "/s3/a-bucket.conf:1: unknown parameter 's3_bucket' in <source>",
-                Self.folder + "/s3/b-region.conf:1: unknown parameter 's3_region' in <source>",
-                Self.folder + "/x.conf:1: <source> needs 'tag'",
+            configuration.warnings.filter { $0.code == .unusedParameter }.map(\.location.description) == [
+                Self.folder + "/s3/a-bucket.conf:1", Self.folder + "/s3/b-region.conf:1",
             ]
         )
     }

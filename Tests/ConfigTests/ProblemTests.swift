@@ -52,7 +52,7 @@ import Testing
         Case(
             name: "unknown output type, suggested",
             text: "<match **>\n  @type s4\n  s3_bucket b\n</match>\n", code: .unknownType, line: 2, word: "s4",
-            message: "test.conf:2: unknown @type 's4' in <match>; Sluice supports s3, file, stdout, null, copy, relabel; did you mean 's3'?"
+            message: "test.conf:2: unknown @type 's4' in <match>: not a plugin Sluice runs; it supports s3, file, stdout, null, copy, relabel; did you mean 's3'?"
         ),
         Case(
             name: "missing @type",
