@@ -19,6 +19,10 @@ enum Compatibility {
         if pluginSections.contains(element.name) {
             renameReserved(&element, log: log)
         }
+        if element.name == "match", element.parameters.last(where: { $0.name == "@type" })?.value == "forest" {
+            Forest.expand(&element, log: log)
+            renameReserved(&element, log: log)
+        }
         switch (element.name, element.parameters.last { $0.name == "@type" }?.value) {
         case ("match", "s3"), ("store", "s3"), ("match", "file"), ("store", "file"):
             convertOutputParameters(&element, log: log)
@@ -27,6 +31,7 @@ enum Compatibility {
         default:
             break
         }
+        element.parameters.removeAll { $0.name == Forest.marker }
         for index in element.elements.indices {
             apply(to: &element.elements[index], log: log)
         }
@@ -215,6 +220,11 @@ enum Compatibility {
             element.elements.append(inject)
         }
 
+        if Forest.isExpanded(original) {
+            for index in element.elements.indices where element.elements[index].name == "buffer" {
+                Forest.keyByTag(&element.elements[index])
+            }
+        }
         // `utc`, `localtime` and `timezone` were read above where they belong; out_s3 itself takes `utc`.
         consumed.insert("localtime")
         if original.parameters.first(where: { $0.name == "@type" })?.value == "s3" {
