@@ -160,7 +160,18 @@ public struct S3OutputConfiguration: Sendable, Hashable {
         compressionLevel = reader.integer("compression_level", in: 1...9)
         if let value = reader.string("s3_object_key_format") { objectKeyFormat = value }
         timeSliceFormat = reader.string("time_slice_format")
-        endpoint = reader.read("s3_endpoint", expected: "an http or https URL", AssumeRoleConfiguration.httpURL)
+        if let parameter = reader.parameter("s3_endpoint"), !parameter.value.contains("://"), !parameter.value.isEmpty,
+            let url = AssumeRoleConfiguration.httpURL("https://" + parameter.value)
+        {
+            // fluent-plugin-s3 before v1 took a bare host name here.
+            endpoint = url
+            log.warn(
+                .compatibilityMapped, at: parameter.location, word: parameter.value,
+                "s3_endpoint '\(parameter.value)' has no scheme: read as https://\(parameter.value), as older fluent-plugin-s3 did"
+            )
+        } else {
+            endpoint = reader.read("s3_endpoint", expected: "an http or https URL", AssumeRoleConfiguration.httpURL)
+        }
         if let value = reader.bool("force_path_style") { forcePathStyle = value }
         awsKeyId = reader.string("aws_key_id")
         awsSecretKey = reader.string("aws_sec_key")

@@ -117,6 +117,14 @@ private struct JSONObjectReader {
 
     private mutating func readString() -> String? {
         guard take(UInt8(ascii: "\"")) else { return nil }
+        // Most values have no escape: one decoding of the bytes up to the closing quote.
+        var end = position
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            let text = String(decoding: bytes[position..<end], as: UTF8.self)
+            position = end + 1
+            return text
+        }
         var scalars = String.UnicodeScalarView()
         var run: [UInt8] = []
         func flush() {

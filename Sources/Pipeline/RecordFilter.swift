@@ -4,8 +4,44 @@ import SluiceConfig
 /// A `<filter>` ready to run on records: grep's expressions compiled once, record_transformer's
 /// templates applied as Fluentd's placeholder expander does without Ruby.
 struct RecordFilter: @unchecked Sendable {  // NSRegularExpression is immutable once made and safe to share.
+    /// How one grep condition is tested: most patterns in real files are plain words, perhaps anchored
+    /// (`/^sshd$/`, `Failed password`), tested without a regular expression engine.
+    enum Matcher {
+        case literal(String, start: Bool, end: Bool)
+        case expression(NSRegularExpression)
+
+        init(_ condition: GrepFilter.Condition) throws {
+            var pattern = Substring(condition.pattern)
+            let start = pattern.hasPrefix("^")
+            if start { pattern = pattern.dropFirst() }
+            let end = pattern.hasSuffix("$") && !pattern.hasSuffix("\\$")
+            if end { pattern = pattern.dropLast() }
+            if !condition.caseInsensitive, !pattern.isEmpty, !pattern.contains(where: { "\\.^$*+?()[]{}|".contains($0) }) {
+                self = .literal(String(pattern), start: start, end: end)
+            } else {
+                self = .expression(try condition.regularExpression())
+            }
+        }
+
+        func matches(_ value: String) -> Bool {
+            switch self {
+            case .literal(let text, let start, let end):
+                // `$` also matches before a final newline, as in Ruby.
+                let value = end && value.hasSuffix("\n") ? String(value.dropLast()) : value
+                switch (start, end) {
+                case (true, true): return value == text
+                case (true, false): return value.utf8.starts(with: text.utf8)
+                case (false, true): return value.utf8.reversed().starts(with: text.utf8.reversed())
+                case (false, false): return value.utf8.firstRange(of: text.utf8) != nil
+                }
+            case .expression(let expression):
+                return expression.firstMatch(in: value, range: NSRange(value.startIndex..., in: value)) != nil
+            }
+        }
+    }
+
     private enum Step {
-        case grep(GrepFilter, [GrepFilter.Condition: NSRegularExpression])
+        case grep(GrepFilter, [GrepFilter.Condition: Matcher])
         case transform(RecordTransformer)
         case stdout
     }
@@ -19,9 +55,9 @@ struct RecordFilter: @unchecked Sendable {  // NSRegularExpression is immutable 
         self.localOffset = localOffset
         switch filter.kind {
         case .grep(let grep):
-            var expressions: [GrepFilter.Condition: NSRegularExpression] = [:]
+            var expressions: [GrepFilter.Condition: Matcher] = [:]
             for condition in grep.regexpAll + grep.regexpAny + grep.excludeAll + grep.excludeAny {
-                expressions[condition] = try condition.regularExpression()
+                expressions[condition] = try Matcher(condition)
             }
             step = .grep(grep, expressions)
         case .recordTransformer(let transformer):
@@ -36,8 +72,7 @@ struct RecordFilter: @unchecked Sendable {  // NSRegularExpression is immutable 
         switch step {
         case .grep(let grep, let expressions):
             return grep.keeps({ record[$0]?.text }) { condition, value in
-                guard let expression = expressions[condition] else { return false }
-                return expression.firstMatch(in: value, range: NSRange(value.startIndex..., in: value)) != nil
+                expressions[condition]?.matches(value) ?? false
             }
         case .transform(let transformer):
             record = transformed(record, by: transformer, tag: tag, time: time)

@@ -10,56 +10,84 @@ struct RecordTime: Sendable, Equatable {
         utc ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%dT%H:%M:%S%:z"
     }
 
-    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    private static let months = Array("JanFebMarAprMayJunJulAugSepOctNovDec".utf8)
 
-    /// strftime as Ruby's `Time#strftime`, for the fields configurations use: CivilTime's, and
-    /// `%N` (`%3N`, `%6N`, `%9N`), `%L`, `%s`, `%b`, `%e`, `%Z`.
+    /// strftime as Ruby's `Time#strftime`, for the fields configurations use: `%Y %y %m %d %e %H %M
+    /// %S %j %b %z %:z %Z %s %L %N %3N %6N %9N %%`; other text is kept. Written byte by byte: the slow
+    /// path formats a time for every record it injects one into.
     func formatted(_ format: String, utcOffset: Int64) -> String {
-        var rest = ""
-        var characters = format[...]
         let civil = CivilTime(unixSeconds: seconds, utcOffset: utcOffset)
-        while let percent = characters.firstIndex(of: "%") {
-            rest += characters[..<percent]
-            var cursor = characters.index(after: percent)
-            guard cursor < characters.endIndex else {
-                rest += "%"
-                characters = characters[cursor...]
-                break
-            }
-            if characters[cursor] == ":", characters.index(after: cursor) < characters.endIndex,
-                characters[characters.index(after: cursor)] == "z"
-            {
-                let zone = civil.formatted("%z", utcOffset: utcOffset)
-                rest += zone.prefix(3) + ":" + zone.suffix(2)
-                characters = characters[characters.index(cursor, offsetBy: 2)...]
+        var out: [UInt8] = []
+        out.reserveCapacity(format.utf8.count + 16)
+        let bytes = Array(format.utf8)
+        var index = 0
+        func number(_ value: Int, width: Int) {
+            var digits: [UInt8] = []
+            var rest = abs(value)
+            repeat {
+                digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
+                rest /= 10
+            } while rest > 0
+            if value < 0 { out.append(UInt8(ascii: "-")) }
+            for _ in digits.count..<max(width, digits.count) { out.append(UInt8(ascii: "0")) }
+            out.append(contentsOf: digits.reversed())
+        }
+        func zone(colon: Bool) {
+            let minutes = Int(abs(utcOffset) / 60)
+            out.append(utcOffset < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+            number(minutes / 60, width: 2)
+            if colon { out.append(UInt8(ascii: ":")) }
+            number(minutes % 60, width: 2)
+        }
+        func fraction(_ digits: Int) {
+            var value = Int(max(0, nanoseconds))
+            for _ in digits..<9 { value /= 10 }
+            number(value, width: digits)
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            guard byte == UInt8(ascii: "%"), index < bytes.count else {
+                out.append(byte)
                 continue
             }
             var width: Int?
-            if characters[cursor].isNumber, let digit = characters[cursor].wholeNumberValue {
-                width = digit
-                cursor = characters.index(after: cursor)
-                guard cursor < characters.endIndex else { break }
+            if (UInt8(ascii: "1")...UInt8(ascii: "9")).contains(bytes[index]), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "N") {
+                width = Int(bytes[index] - UInt8(ascii: "0"))
+                index += 1
             }
-            let field = characters[cursor]
-            let next = characters.index(after: cursor)
+            let field = bytes[index]
+            index += 1
             switch field {
-            case "N":
-                let digits = String(format9(nanoseconds))
-                rest += String(digits.prefix(width ?? 9))
-            case "L": rest += String(format9(nanoseconds).prefix(3))
-            case "s": rest += String(seconds)
-            case "b": rest += Self.months[max(0, min(11, civil.month - 1))]
-            case "e": rest += civil.day < 10 ? " \(civil.day)" : "\(civil.day)"
-            case "Z": rest += utcOffset == 0 ? "UTC" : civil.formatted("%z", utcOffset: utcOffset)
-            default: rest += civil.formatted("%" + String(field), utcOffset: utcOffset)
+            case UInt8(ascii: "Y"): number(civil.year, width: 4)
+            case UInt8(ascii: "y"): number(civil.year % 100, width: 2)
+            case UInt8(ascii: "m"): number(civil.month, width: 2)
+            case UInt8(ascii: "d"): number(civil.day, width: 2)
+            case UInt8(ascii: "e"):
+                if civil.day < 10 { out.append(UInt8(ascii: " ")) }
+                number(civil.day, width: 1)
+            case UInt8(ascii: "H"): number(civil.hour, width: 2)
+            case UInt8(ascii: "M"): number(civil.minute, width: 2)
+            case UInt8(ascii: "S"): number(civil.second, width: 2)
+            case UInt8(ascii: "j"): number(civil.dayOfYear, width: 3)
+            case UInt8(ascii: "b"):
+                let start = (max(1, min(12, civil.month)) - 1) * 3
+                out.append(contentsOf: Self.months[start..<start + 3])
+            case UInt8(ascii: "z"): zone(colon: false)
+            case UInt8(ascii: ":") where index < bytes.count && bytes[index] == UInt8(ascii: "z"):
+                index += 1
+                zone(colon: true)
+            case UInt8(ascii: "Z"):
+                if utcOffset == 0 { out.append(contentsOf: "UTC".utf8) } else { zone(colon: false) }
+            case UInt8(ascii: "s"): out.append(contentsOf: String(seconds).utf8)
+            case UInt8(ascii: "L"): fraction(3)
+            case UInt8(ascii: "N"): fraction(width ?? 9)
+            case UInt8(ascii: "%"): out.append(UInt8(ascii: "%"))
+            default:
+                out.append(UInt8(ascii: "%"))
+                out.append(field)
             }
-            characters = characters[next...]
         }
-        return rest + characters
-    }
-
-    private func format9(_ nanoseconds: Int32) -> String {
-        let text = String(max(0, nanoseconds))
-        return String(repeating: "0", count: max(0, 9 - text.count)) + text
+        return String(decoding: out, as: UTF8.self)
     }
 }

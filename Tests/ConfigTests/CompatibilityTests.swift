@@ -103,4 +103,10 @@ import Testing
         #expect(s3.inject?.timeType == .string)
         #expect(s3.inject?.utcOffset == 0)
     }
+
+    @Test func aBareS3EndpointHostIsHTTPS() throws {
+        let configuration = try Support.parse(Support.s3Match("  format json\n  s3_endpoint s3-eu-west-1.amazonaws.com"))
+        #expect(configuration.firstS3?.endpoint?.absoluteString == "https://s3-eu-west-1.amazonaws.com")
+        #expect(configuration.warnings.contains { $0.word == "s3-eu-west-1.amazonaws.com" })
+    }
 }

@@ -135,7 +135,7 @@ import Testing
         ),
         Case(
             name: "bad endpoint",
-            text: Support.s3Match("s3_endpoint localhost:9000"), code: .badValue, line: 4, word: "localhost:9000"
+            text: Support.s3Match("s3_endpoint ftp://localhost:9000"), code: .badValue, line: 4, word: "ftp://localhost:9000"
         ),
         Case(
             name: "bad bucket name",

@@ -224,3 +224,17 @@ struct RecordRoutingTests {
         #expect(line.hasSuffix(expected + "}"), "\(line)")
     }
 }
+
+/// Grep's plain-word patterns are tested without the regular expression engine: the same answers.
+struct GrepMatcherTests {
+    @Test(arguments: ["^sshd$", "sshd", "^ssh", "shd$", "Failed password", "^$", "a.b", "(x|y)", "^CRON$", "ü", "\\$"])
+    func literalsAnswerAsTheExpressionDoes(pattern: String) throws {
+        let condition = GrepFilter.Condition(key: "k", pattern: pattern)
+        let matcher = try RecordFilter.Matcher(condition)
+        let expression = try condition.regularExpression()
+        for value in ["sshd", "sshd2", "xsshd", "Failed password for bob", "CRON", "", "a.b", "axb", "x", "über", "cost $", "sshd\n"] {
+            let expected = expression.firstMatch(in: value, range: NSRange(value.startIndex..., in: value)) != nil
+            #expect(matcher.matches(value) == expected, "\(pattern) on \(value.debugDescription)")
+        }
+    }
+}
