@@ -78,7 +78,11 @@ final class RELPSessionHandler: ChannelDuplexHandler {
         guard var framer = self.framer else { return }  // a malformed frame ended the session
         self.framer = nil
         do {
-            try framer.frames(in: unwrapInboundIn(data)) { perform(machine.frameReceived($0), context: context) }
+            try framer.frames(in: unwrapInboundIn(data)) { frame in
+                let action = machine.frameReceived(frame)
+                if case .none = action { return }
+                perform(action, context: context)
+            }
             self.framer = framer
         } catch {
             logger.warning("RELP session from \(sender) ended: \(error)")
@@ -170,7 +174,8 @@ final class RELPSessionHandler: ChannelDuplexHandler {
 
     /// Hands a batch on down the pipeline with an acknowledgement that reports back on the event loop.
     private func forward(_ forward: RELPSessionStateMachine.Forward, context: ChannelHandlerContext) {
-        var batch = forward.batch
+        var batch = FrameBatch(frames: forward.frames, cutFrames: forward.cutFrames, byteCount: forward.byteCount)
+        batch.digests = forward.digests
         let (id, handler, eventLoop) = (forward.id, NIOLoopBound(self, eventLoop: context.eventLoop), context.eventLoop)
         batch.acknowledgement = DeliveryAcknowledgement { stored in
             eventLoop.execute { handler.value.batchResolved(id, stored: stored) }

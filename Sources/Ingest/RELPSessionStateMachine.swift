@@ -23,9 +23,16 @@ struct RELPSessionStateMachine {
         case closed
     }
 
-    /// A batch to hand on; its `DeliveryAcknowledgement` resolves with `batchResolved(id:...)`.
+    /// A batch to hand on; its `DeliveryAcknowledgement` resolves with `batchResolved(id:...)`. Only what
+    /// the session knows of it: the handler adds the rest of a `FrameBatch`. (Kept small: every `Action`
+    /// is as large as this, and one is returned per frame.)
     struct Forward {
-        var batch: FrameBatch
+        /// The messages to store: those read, less resent ones stored already.
+        var frames: [ByteBuffer]
+        /// A digest of each message read, stored or not.
+        var digests: [UInt64]
+        var byteCount: Int
+        var cutFrames: Int
         var id: Int
     }
 
@@ -107,7 +114,17 @@ struct RELPSessionStateMachine {
         self.resend = resend
     }
 
+    /// Inlined into the handler's read loop, so that the common case (a message, nothing to do) costs
+    /// no call and no `Action` to copy or destroy.
+    @inline(__always)
     mutating func frameReceived(_ frame: RELPFrame) -> Action {
+        if case .syslog = frame.command, case .open = state {
+            return receive(frame)
+        }
+        return commandReceived(frame)
+    }
+
+    private mutating func commandReceived(_ frame: RELPFrame) -> Action {
         switch (frame.command, state) {
         case (.open, .awaitingOpen):
             return open(frame)
@@ -196,20 +213,28 @@ struct RELPSessionStateMachine {
         return .answer(.write(response(frame.transaction, "200 OK\nrelp_version=0\nrelp_software=\(Self.software)\ncommands=syslog")))
     }
 
-    /// The hot path: a message joins the batch being read, unless it is a resend of one stored already.
+    /// The hot path: a message joins the batch being read.
+    @inline(__always)
     private mutating func receive(_ frame: RELPFrame) -> Action {
         let digest = frame.data.withUnsafeReadableBytes { MessageDigest.of($0) }
-        var alreadyStored = false
-        if resend != nil {
-            let (stored, finished) = resend!.isStored(digest)
-            if finished { resend = nil }
-            alreadyStored = stored
+        if resend != nil { return receiveAfterBreak(frame, digest: digest) }
+        guard incoming.add(frame, digest: digest, alreadyStored: false) >= FrameBatch.maximumFrames else { return .none }
+        return handingOn()
+    }
+
+    /// A message while the sender may be resending what the last session left unanswered: it is not
+    /// stored again if it is one stored already.
+    private mutating func receiveAfterBreak(_ frame: RELPFrame, digest: UInt64) -> Action {
+        let (stored, finished) = resend!.isStored(digest)
+        if finished { resend = nil }
+        let full = incoming.add(frame, digest: digest, alreadyStored: stored) >= FrameBatch.maximumFrames
+        if !stored {
+            return full ? handingOn() : .none
         }
-        let full = incoming.add(frame, digest: digest, alreadyStored: alreadyStored) >= FrameBatch.maximumFrames
-        switch (alreadyStored, full ? handingOn() : .none) {
-        case (true, .none): return .recognisedResend(transaction: frame.transaction, then: .none)
-        case (true, .answer(let answer)): return .recognisedResend(transaction: frame.transaction, then: answer)
-        case (_, let action): return action
+        guard full else { return .recognisedResend(transaction: frame.transaction, then: .none) }
+        switch handingOn() {
+        case .answer(let answer): return .recognisedResend(transaction: frame.transaction, then: answer)
+        case let action: return action
         }
     }
 
@@ -223,18 +248,21 @@ struct RELPSessionStateMachine {
 
     /// The transactions read since the last hand-on and the batch of their messages.
     private struct Incoming {
-        var batch = FrameBatch()
         var transactions: [Int] = []
+        var frames: [ByteBuffer] = []
+        var digests: [UInt64] = []
+        var byteCount = 0
+        var cutFrames = 0
 
         /// Adds a transaction; its message joins the batch unless it is stored already (a resend).
         /// Returns how many transactions there are now.
         mutating func add(_ frame: RELPFrame, digest: UInt64, alreadyStored: Bool) -> Int {
             transactions.append(frame.transaction)
-            batch.digests.append(digest)
+            digests.append(digest)
             if !alreadyStored {
-                batch.frames.append(frame.data)
-                batch.byteCount += frame.data.readableBytes
-                if frame.wasCut { batch.cutFrames += 1 }
+                frames.append(frame.data)
+                byteCount += frame.data.readableBytes
+                if frame.wasCut { cutFrames += 1 }
             }
             return transactions.count
         }
@@ -251,14 +279,16 @@ struct RELPSessionStateMachine {
     private mutating func handOn() -> HandOn {
         guard !incoming.transactions.isEmpty else { return .nothing }
         let id = firstPendingID + pending.count
-        let batch = incoming.batch
-        let allStoredBefore = batch.frames.isEmpty
-        pending.append(Pending(transactions: incoming.transactions, digests: batch.digests, stored: allStoredBefore ? true : nil))
+        let read = incoming
         incoming = Incoming()
-        return allStoredBefore ? .resolved : .forward(Forward(batch: batch, id: id))
+        let allStoredBefore = read.frames.isEmpty
+        pending.append(Pending(transactions: read.transactions, digests: read.digests, stored: allStoredBefore ? true : nil))
+        if allStoredBefore { return .resolved }
+        return .forward(Forward(frames: read.frames, digests: read.digests, byteCount: read.byteCount, cutFrames: read.cutFrames, id: id))
     }
 
     /// At the end of a read burst or of a full batch: hands on, and answers only a batch resolved at once.
+    @inline(never)
     private mutating func handingOn() -> Action {
         switch handOn() {
         case .nothing: return .none

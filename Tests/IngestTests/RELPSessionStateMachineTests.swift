@@ -21,7 +21,7 @@ indirect enum RELPDid: Equatable, CustomStringConvertible {
         case .reject(let response): self = .reject(String(buffer: response))
         case .forward(let forward, let answer):
             self = .forward(
-                frames: forward.batch.frames.map { String(buffer: $0) }, digests: forward.batch.digests.count,
+                frames: forward.frames.map { String(buffer: $0) }, digests: forward.digests.count,
                 id: forward.id, then: RELPDid(answer))
         case .withdraw(let digests): self = .withdraw(digests)
         case .recognisedResend(let transaction, let answer): self = .resent(transaction, then: RELPDid(answer))
@@ -80,7 +80,7 @@ struct RELPSessionDriver {
     mutating func inactive() -> (forwarded: [String]?, handedOver: [UInt64]) {
         switch machine.channelInactive() {
         case .none: return (nil, [])
-        case .wrapUp(let forward, let digests): return (forward.map { $0.batch.frames.map { String(buffer: $0) } }, digests)
+        case .wrapUp(let forward, let digests): return (forward.map { $0.frames.map { String(buffer: $0) } }, digests)
         }
     }
 
