@@ -26,8 +26,9 @@ extension PipelineOutput {
 final class StdoutOutput: PipelineOutput {
     let records = BoundedQueue<EncodedBatch>(.watermark(low: 4, high: 16))
 
+    /// One part per batch, whatever the tag: lines are printed in the order records came.
     var partitioning: OutputPartitioning {
-        OutputPartitioning(byTag: true, spool: SpoolConfiguration(directory: "", timekey: 0))
+        OutputPartitioning(byTag: false, spool: SpoolConfiguration(directory: "", timekey: 0))
     }
 
     func run() async {

@@ -54,7 +54,7 @@ struct RecordFormatter: Sendable {
             case .unixtime_millis: record[key] = .integer(time.seconds * 1000 + Int64(time.nanoseconds / 1_000_000))
             case .unixtime_micros: record[key] = .integer(time.seconds * 1_000_000 + Int64(time.nanoseconds / 1000))
             case .unixtime_nanos: record[key] = .integer(time.seconds * 1_000_000_000 + Int64(time.nanoseconds))
-            case .float: record[key] = .float(Double(time.seconds) + Double(time.nanoseconds) / 1e9)
+            case .float: record[key] = .float(time.microsecondFloat)
             }
         }
         return record

@@ -10,6 +10,14 @@ struct RecordTime: Sendable, Equatable {
         utc ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%dT%H:%M:%S%:z"
     }
 
+    /// Fluentd's float time: cut to microseconds (`to_r.truncate(6).to_f`), then the double nearest
+    /// that decimal, so `.999999999` stays in its second.
+    var microsecondFloat: Double {
+        let micros = Int(max(0, nanoseconds)) / 1000
+        let fraction = String(micros)
+        return Double("\(seconds).\(String(repeating: "0", count: 6 - fraction.count))\(fraction)") ?? Double(seconds)
+    }
+
     private static let months = Array("JanFebMarAprMayJunJulAugSepOctNovDec".utf8)
 
     /// strftime as Ruby's `Time#strftime`, for the fields configurations use: `%Y %y %m %d %e %H %M

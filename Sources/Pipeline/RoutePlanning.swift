@@ -33,6 +33,13 @@ struct RoutePlanning: Sendable {
         self.filters = filters
     }
 
+    /// Every stdout output prints through the first: one writer, so a record copied to several
+    /// prints its lines in store order, as Fluentd's copy does.
+    private func sink(of output: Int) -> Int {
+        guard case .stdout = configuration.matches[output].output else { return output }
+        return configuration.matches.firstIndex { if case .stdout = $0.output { true } else { false } } ?? output
+    }
+
     func plan(tag: String, label: String?) -> SlotPlan {
         let routes = configuration.routes(tag: tag, label: label)
         guard let first = routes.first else { return .none }
@@ -40,7 +47,7 @@ struct RoutePlanning: Sendable {
             return .direct(first.output)
         }
         return .transformed(routes.map { route in
-            RoutePlan(output: route.output, filters: route.filters.compactMap { filters[$0] }, formatter: formatters[route.output])
+            RoutePlan(output: sink(of: route.output), filters: route.filters.compactMap { filters[$0] }, formatter: formatters[route.output])
         })
     }
 }

@@ -238,3 +238,14 @@ struct GrepMatcherTests {
         }
     }
 }
+
+/// `time_type float` as Fluentd writes it: cut to microseconds, then the nearest double.
+struct FloatTimeTests {
+    @Test(arguments: [
+        (Int32(123_456_789), "1772323262.123456"), (999_999_999, "1772323262.999999"), (0, "1772323262.0"),
+        (500_000, "1772323262.0005"),
+    ])
+    func microsecondsAsFluentdCutsThem(nanoseconds: Int32, expected: String) {
+        #expect(String(RecordTime(seconds: 1_772_323_262, nanoseconds: nanoseconds).microsecondFloat) == expected)
+    }
+}
