@@ -1,6 +1,7 @@
 import CivilTime
 import ArgumentParser
 import Codec
+import Foundation
 import Pipeline
 import SyslogProtocol
 
@@ -25,14 +26,15 @@ struct ParseCommand: ParsableCommand {
     @Option(help: "The source tag; records are tagged <tag>.<facility>.<severity>.")
     var tag: String = "system"
 
-    @Option(help: "Offset of RFC 3164 time stamps from UTC, in seconds.")
-    var utcOffset: Int32 = 0
+    @Option(help: "Offset of RFC 3164 time stamps from UTC, in seconds; the machine's zone by default, as `sluice run` reads them.")
+    var utcOffset: Int32?
 
     func run() throws {
         guard let format = SyslogFormat(rawValue: format) else {
             throw ValidationError("unknown format '\(format)': use rfc3164, rfc5424 or auto")
         }
-        let parser = SyslogParser(configuration: .init(format: format, utcOffsetSeconds: utcOffset))
+        let offset = utcOffset ?? Int32(TimeZone.current.secondsFromGMT())
+        let parser = SyslogParser(configuration: .init(format: format, utcOffsetSeconds: offset))
         var output: [UInt8] = []
         while let line = readLine(strippingNewline: true) {
             var bytes = Array(line.utf8)
