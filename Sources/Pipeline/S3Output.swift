@@ -203,7 +203,7 @@ final class S3Output: PipelineOutput {
                     logger.warning("buffer \(settings.spool.directory) reached total_limit_size (\(settings.totalLimitSize) bytes); holding input until uploads make room")
                     warned = true
                 }
-                try? await Task.sleep(for: .milliseconds(100))
+                await buffer.waitForRoom(below: settings.totalLimitSize)
             case .drop_oldest_chunk:
                 do {
                     if let dropped = try await buffer.dropOldestSealed() {

@@ -21,8 +21,15 @@ public actor PartitionBuffer {
     var sealed: [ChunkID: SealedChunk] = [:]
     /// Sealed chunks given to the uploader and not yet committed or released.
     private var handedOut: Set<ChunkID> = []
-    /// Record bytes on disk, open and sealed, kept as they change: read for every batch.
-    var bufferedBytes = 0
+    /// Record bytes on disk, open and sealed, kept as they change: read for every batch. Whatever
+    /// frees bytes (a commit, a drop, a failed chunk set aside) wakes who waits for room.
+    var bufferedBytes = 0 {
+        didSet {
+            if bufferedBytes < oldValue, !roomWaiters.isEmpty { wakeRoomWaiters() }
+        }
+    }
+    /// Who waits for the buffer to hold fewer bytes than their limit (`overflow_action block`).
+    private var roomWaiters: [(limit: Int, continuation: CheckedContinuation<Void, Never>)] = []
 
     // Durability: batches appended, and how many of them are synced as the policy wants.
     private var appendedBatches: UInt64 = 0
@@ -603,6 +610,21 @@ public actor PartitionBuffer {
 
     /// Record bytes in open and sealed chunks: what `total_limit_size` is checked against, per batch.
     public var bufferedByteCount: Int { bufferedBytes }
+
+    /// Returns once the buffer holds fewer than `limit` record bytes: woken by whatever frees them,
+    /// not by polling.
+    public func waitForRoom(below limit: Int) async {
+        guard bufferedBytes >= limit else { return }
+        await withCheckedContinuation { roomWaiters.append((limit, $0)) }
+    }
+
+    private func wakeRoomWaiters() {
+        var waiting: [(limit: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        for waiter in roomWaiters {
+            if bufferedBytes < waiter.limit { waiter.continuation.resume() } else { waiting.append(waiter) }
+        }
+        roomWaiters = waiting
+    }
 
     /// What is buffered now.
     public func statistics() -> BufferStatistics {

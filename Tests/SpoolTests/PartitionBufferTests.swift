@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import Spool
 import Testing
@@ -140,6 +141,32 @@ struct PartitionBufferTests {
         let restarted = try await PartitionBuffer(configuration: directory.configuration(), logger: quietLogger)
         #expect(await restarted.pendingChunks().map(\.key.tag) == ["a", "c"])
         #expect(directory.segmentFiles.count == 2)
+    }
+
+    @Test("waitForRoom returns when a commit frees bytes below the limit, not before, and at once when there is room")
+    func waitForRoomIsWokenByWhatFreesBytes() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let buffer = try await PartitionBuffer(configuration: directory.configuration(), logger: quietLogger)
+        let keys = ["a", "b"].map { PartitionKey(tag: $0, timeSlice: Self.slice) }
+        _ = try await buffer.append(batch(keys.map { ($0, jsonLines(["record"])) }))
+        let full = await buffer.bufferedByteCount
+        await buffer.waitForRoom(below: full + 1)  // room already: returns at once
+        let woken = Atomic(false)
+        let waiter = Task {
+            await buffer.waitForRoom(below: full)
+            woken.store(true, ordering: .sequentiallyConsistent)
+        }
+        let sealed = try await buffer.sealAll()
+        // Sealing frees nothing: the waiter still waits (a yield lets it run if it were resumed).
+        for _ in 0..<100 { await Task.yield() }
+        let wokenEarly = woken.load(ordering: .sequentiallyConsistent)
+        #expect(!wokenEarly)
+        try await buffer.commit(sealed[0].id)
+        await waiter.value
+        let wokenAfterCommit = woken.load(ordering: .sequentiallyConsistent)
+        #expect(wokenAfterCommit)
+        #expect(await buffer.bufferedByteCount < full)
     }
 
     @Test("Sealed chunks are pending oldest first")
