@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import Codec
 import Logging
 import NIOCore
 import SluiceConfig
@@ -247,5 +248,33 @@ struct FloatTimeTests {
     ])
     func microsecondsAsFluentdCutsThem(nanoseconds: Int32, expected: String) {
         #expect(String(RecordTime(seconds: 1_772_323_262, nanoseconds: nanoseconds).microsecondFloat) == expected)
+    }
+}
+
+/// The slow path reads back what the record encoder wrote: every record of the captured senders'
+/// frames, and text with escapes, control characters and bytes that are not UTF-8, comes back whole.
+struct FlatRecordTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/syslog")
+
+    @Test func encodedRecordsReadBackFieldByField() throws {
+        var frames = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.path).filter { $0.hasSuffix(".syslog") }
+            .map { Array(try Data(contentsOf: Self.fixtures.appendingPathComponent($0))) }
+        frames.append(Array("<13>Nov 27 10:00:00 host app[7]: tab\there \"quoted\" \\ ü \u{1} ✓".utf8) + [0xFF, 0xC0, 0x80])
+        #expect(frames.count >= 10)
+        for frame in frames {
+            var end = frame.count
+            while end > 0, frame[end - 1] == 10 || frame[end - 1] == 13 { end -= 1 }
+            let bytes = Array(frame[..<end])
+            let message = try bytes.withUnsafeBytes { try SyslogParser().parse($0, at: ReceptionTime(seconds: 1_795_740_000, utcOffsetSeconds: 0)) }
+            var line: [UInt8] = []
+            bytes.withUnsafeBytes { JSONRecordEncoder.appendRecord(message, frame: $0, moreFields: JSONRecordEncoder.field(key: "source", value: "10.0.0.1"), to: &line) }
+            let record = try #require(FlatRecord(json: line.dropLast()), "\(String(decoding: line, as: UTF8.self))")
+            let decoded = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: String])
+            #expect(record.fields.count == decoded.count)
+            for (key, value) in record.fields {
+                #expect(decoded[key] == value.text, "\(key)")
+            }
+        }
     }
 }
