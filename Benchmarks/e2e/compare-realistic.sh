@@ -11,6 +11,7 @@
 #     plain     one JSON route: the direct encoder (default)
 #     grep      a <filter> grep that keeps every record (records built as fields, the slow path)
 #     inject    <inject> time_key and tag_key on the output (the slow path)
+#     outfile   <format> out_file (time, tag, JSON), out_s3's default without <format>
 #   e.g. Benchmarks/e2e/compare-realistic.sh gzip 1000000 2 /tmp/base/.build/release/sluice \
 #          .build/release/sluice .build/release/sluice:grep
 set -euo pipefail
@@ -39,10 +40,11 @@ for round in $(seq "$rounds"); do
     binary=${variant%%:*}
     route=plain
     [ "$variant" != "$binary" ] && route=${variant#*:}
-    extra_directives="" match_extra=""
+    extra_directives="" match_extra="" format_type=json
     case $route in
       grep) extra_directives=$grep_filter ;;
       inject) match_extra=$inject_section ;;
+      outfile) format_type=out_file ;;
       plain) ;;
       *) echo "unknown route $route" >&2; exit 2 ;;
     esac

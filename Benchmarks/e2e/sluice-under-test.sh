@@ -8,7 +8,8 @@
 #                             writes WORK/sluice.conf (TRANSPORT tcp, udp or relp, default tcp; BUCKET
 #                             local, the default, or s3 after start_seaweedfs), starts $sluice on it;
 #                             sets $port, $sluice_pid, $metrics_port. $extra_directives (such as a
-#                             <filter>) go before the <match>, $match_extra (such as <inject>) inside it.
+#                             <filter>) go before the <match>, $match_extra (such as <inject>) inside it;
+#                             $format_type is the <format> (json by default).
 #   count_stored WORK CODEC [BUCKET]
 #                             prints "<unique numbered messages> <duplicates>" from the bucket
 #   start_seaweedfs WORK      a SeaweedFS S3 server on free loopback ports with an empty bucket
@@ -55,7 +56,7 @@ ${extra_directives:-}
   path syslog/
   store_as $codec
   <format>
-    @type json
+    @type ${format_type:-json}
   </format>
   <buffer tag,time>
     @type file

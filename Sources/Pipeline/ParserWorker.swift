@@ -103,6 +103,7 @@ extension ParserWorker {
         // they are looked up when the slot or slice changes, not for every record.
         var run = RecordRun()
         var line: [UInt8] = []  // a record being built as fields, on the slow path
+        var timeText = OutFilePrefix.Cache()
         for index in batch.frames.indices {
             if let peers = batch.framePeers, index < peers.count, peers[index] != fieldsPeer {
                 fieldsPeer = peers[index]
@@ -120,7 +121,12 @@ extension ParserWorker {
                         } else if let route = routing.routes[slot] {
                             let partitioning = partitionings[route]
                             let key = PartitionKey(tag: partitioning.byTag ? routing.tags[slot] : "", timeSlice: partitioning.slicing.slice(of: now))
-                            running.append(route: route, key: key, time: now, into: &encoded) { $0.append(contentsOf: line) }
+                            running.append(route: route, key: key, time: now, into: &encoded) { lines in
+                                routing.prefixes[slot]?.append(
+                                    time: RecordTime(seconds: now, nanoseconds: Int32(batch.receivedAt % 1_000_000_000)), tag: routing.tags[slot],
+                                    to: &lines, cache: &timeText)
+                                lines.append(contentsOf: line)
+                            }
                         } else {
                             unroutedCount += 1
                         }
@@ -143,18 +149,22 @@ extension ParserWorker {
                         return
                     }
                     running.append(route: route, key: run.key, time: time, into: &encoded) { lines in
+                        if let prefix = run.prefix {
+                            let recordTime = RecordTime(seconds: time, nanoseconds: message.timestamp?.nanoseconds ?? 0)
+                            prefix.append(time: recordTime, tag: routing.tags[slot], to: &lines, cache: &timeText)
+                        }
                         JSONRecordEncoder.appendRecord(
                             message, frame: bytes, extraFields: run.extraFields, moreFields: senderFields, to: &lines, scratch: scratch)
                     }
                 } catch {
                     unmatchedCount += 1
-                    if let (tag, _, plans) = routing.unmatched, let plans {
+                    if let (tag, _, plans, _) = routing.unmatched, let plans {
                         line.removeAll(keepingCapacity: true)
                         JSONRecordEncoder.appendUnmatchedRecord(bytes, moreFields: senderFields, to: &line, scratch: scratch)
                         Self.deliver(line, tag: tag, time: RecordTime(seconds: now, nanoseconds: Int32(batch.receivedAt % 1_000_000_000)), plans: plans, partitionings: partitionings, running: &running, into: &encoded)
                         return
                     }
-                    guard let (tag, route, _) = routing.unmatched, let route else {
+                    guard let (tag, route, _, prefix) = routing.unmatched, let route else {
                         warnings.warn("invalid syslog message from \(routing.name): \(error)", frame: bytes)
                         return
                     }
@@ -164,6 +174,9 @@ extension ParserWorker {
                         timeSlice: partitioning.slicing.slice(of: now)
                     )
                     running.append(route: route, key: key, time: now, into: &encoded) { lines in
+                        prefix?.append(
+                            time: RecordTime(seconds: now, nanoseconds: Int32(batch.receivedAt % 1_000_000_000)), tag: tag, to: &lines,
+                            cache: &timeText)
                         JSONRecordEncoder.appendUnmatchedRecord(bytes, moreFields: senderFields, to: &lines, scratch: scratch)
                     }
                 }
@@ -204,6 +217,8 @@ struct RecordRun {
     private var route: Int?
     private(set) var key = PartitionKey(tag: "", timeSlice: .min)
     private(set) var extraFields: [UInt8]?
+    /// out_file's time and tag before each line of the run, when its output writes them.
+    private(set) var prefix: OutFilePrefix?
 
     /// Enters the run of a record in `slot` at `time`: its output route, or nil when no `<match>` takes it.
     mutating func enter(slot: Int, time: Int64, routing: SourceRouting, partitionings: [OutputPartitioning]) -> Int? {
@@ -212,6 +227,7 @@ struct RecordRun {
             route = routing.routes[slot]
             guard let route else { return nil }
             extraFields = routing.slotFields?[slot]
+            prefix = routing.prefixes[slot]
             key = PartitionKey(
                 tag: partitionings[route].byTag ? routing.tags[slot] : "", timeSlice: partitionings[route].slicing.slice(of: time))
             return route

@@ -15,6 +15,15 @@ struct RecordFormatter: Sendable {
     /// The zone times are written in when the configuration names none (Fluentd's `localtime`).
     let localOffset: Int64
 
+    /// out_file lines with nothing injected: the direct path writes them, the prefix then the JSON.
+    var outFilePrefix: OutFilePrefix? {
+        guard case .format(let format) = layout, format.type == .out_file, inject?.isEmpty ?? true else { return nil }
+        return OutFilePrefix(
+            outputTime: format.outputTime, outputTag: format.outputTag, delimiter: format.effectiveDelimiter,
+            timeFormat: format.timeFormat ?? RecordTime.defaultFormat(utc: format.utc),
+            utcOffset: format.utcOffset.map(Int64.init) ?? localOffset)
+    }
+
     /// JSON lines with nothing injected: what the parser workers write without this formatter.
     var isPlainJSON: Bool {
         guard case .format(let format) = layout else { return false }

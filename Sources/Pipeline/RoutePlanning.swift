@@ -43,8 +43,9 @@ struct RoutePlanning: Sendable {
     func plan(tag: String, label: String?) -> SlotPlan {
         let routes = configuration.routes(tag: tag, label: label)
         guard let first = routes.first else { return .none }
-        if routes.count == 1, first.filters.isEmpty, formatters[first.output].isPlainJSON {
-            return .direct(first.output)
+        if routes.count == 1, first.filters.isEmpty {
+            if formatters[first.output].isPlainJSON { return .direct(first.output) }
+            if let prefix = formatters[first.output].outFilePrefix { return .directOutFile(first.output, prefix) }
         }
         return .transformed(routes.map { route in
             RoutePlan(output: sink(of: route.output), filters: route.filters.compactMap { filters[$0] }, formatter: formatters[route.output])

@@ -15,8 +15,10 @@ struct SourceRouting: Sendable {
     /// For the same slot, the routes of records that pass filters, are copied, injected into or
     /// written in another format; nil when `routes` serves the slot or nothing takes it.
     let plans: [[RoutePlan]?]
+    /// For the same slot, out_file's time and tag before each direct line; nil for JSON lines.
+    let prefixes: [OutFilePrefix?]
     /// `<tag>.unmatched` and its output, when the source emits unparsable lines.
-    let unmatched: (tag: String, route: Int?, plans: [RoutePlan]?)?
+    let unmatched: (tag: String, route: Int?, plans: [RoutePlan]?, prefix: OutFilePrefix?)?
     /// Fields records get beyond the parsed ones (`severity_key`, `source_address_key`, ...).
     let keys: RecordKeys
     /// `keys`' severity and facility fields per slot; nil when the source adds none.
@@ -41,6 +43,7 @@ struct SourceRouting: Sendable {
         var tags: [String] = []
         var routes: [Int?] = []
         var plans: [[RoutePlan]?] = []
+        var prefixes: [OutFilePrefix?] = []
         for facility in 0..<Self.facilityCount {
             for severity in 0..<Self.severityCount {
                 let facilityName = SyslogFacility(rawValue: UInt8(facility))!.name
@@ -50,15 +53,17 @@ struct SourceRouting: Sendable {
                 let slotPlan = plan(fullTag)
                 routes.append(slotPlan.direct)
                 plans.append(slotPlan.transformed)
+                prefixes.append(slotPlan.prefix)
             }
         }
         self.tags = tags
         self.routes = routes
         self.plans = plans
+        self.prefixes = prefixes
         if emitUnmatchedLines {
             let unmatchedTag = "\(tag).unmatched"
             let slotPlan = plan(unmatchedTag)
-            unmatched = (unmatchedTag, slotPlan.direct, slotPlan.transformed)
+            unmatched = (unmatchedTag, slotPlan.direct, slotPlan.transformed, slotPlan.prefix)
         } else {
             unmatched = nil
         }
@@ -81,11 +86,20 @@ enum SlotPlan: Sendable {
     case none
     /// JSON lines to this one output: the parser workers encode straight from the parsed message.
     case direct(Int)
+    /// The same, each line after out_file's time and tag.
+    case directOutFile(Int, OutFilePrefix)
     /// Through filters, to several outputs, or in another format: records are built as fields first.
     case transformed([RoutePlan])
 
     var direct: Int? {
-        if case .direct(let output) = self { return output }
+        switch self {
+        case .direct(let output), .directOutFile(let output, _): output
+        default: nil
+        }
+    }
+
+    var prefix: OutFilePrefix? {
+        if case .directOutFile(_, let prefix) = self { return prefix }
         return nil
     }
 
