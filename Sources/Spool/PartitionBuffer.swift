@@ -65,6 +65,11 @@ public actor PartitionBuffer {
         }
     }
 
+    /// File I/O runs on a thread of its own (`SpoolExecutor`), off the cooperative pool.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        SpoolExecutor.shared.asUnownedSerialExecutor()
+    }
+
     public init(configuration: SpoolConfiguration, logger: Logger) async throws {
         self.configuration = configuration
         self.logger = logger
