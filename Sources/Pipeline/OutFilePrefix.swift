@@ -1,3 +1,5 @@
+import SluiceConfig
+
 /// out_file's `time<TAB>tag<TAB>` before a record's JSON, written on the direct path: out_s3 without
 /// `<format>` writes these lines, and the JSON after them is what the encoder writes anyway.
 struct OutFilePrefix: Sendable {
@@ -9,12 +11,13 @@ struct OutFilePrefix: Sendable {
     /// Whether the time text depends on the second alone (no `%N`, `%L`), so it can be kept per second.
     let perSecond: Bool
 
-    init(outputTime: Bool, outputTag: Bool, delimiter: String, timeFormat: String, utcOffset: Int64) {
-        self.outputTime = outputTime
-        self.outputTag = outputTag
-        self.delimiter = Array(delimiter.utf8)
-        self.timeFormat = timeFormat
-        self.utcOffset = utcOffset
+    /// The prefix an out_file `<format>` asks for; `utcOffset` is the zone when the format names none.
+    init(_ format: FormatConfiguration, utcOffset: Int64) {
+        outputTime = format.outputTime
+        outputTag = format.outputTag
+        delimiter = Array(format.effectiveDelimiter.utf8)
+        timeFormat = format.timeFormat ?? RecordTime.defaultFormat(utc: format.utc)
+        self.utcOffset = format.utcOffset.map(Int64.init) ?? utcOffset
         perSecond = !timeFormat.contains("N") && !timeFormat.contains("%L")
     }
 

@@ -104,6 +104,8 @@ extension ParserWorker {
         var run = RecordRun()
         var line: [UInt8] = []  // a record being built as fields, on the slow path
         var timeText = OutFilePrefix.Cache()
+        // Records without a stamp of their own (unmatched lines, `<parse> @type none`) carry their arrival.
+        let arrival = RecordTime(seconds: now, nanoseconds: Int32(batch.receivedAt % 1_000_000_000))
         for index in batch.frames.indices {
             if let peers = batch.framePeers, index < peers.count, peers[index] != fieldsPeer {
                 fieldsPeer = peers[index]
@@ -112,18 +114,18 @@ extension ParserWorker {
             batch.frames[index].withUnsafeReadableBytes { bytes in
                 do {
                     if routing.keepsLinesWhole {
-                        guard let (priority, start) = SourceRouting.splitPriority(bytes) else { throw SourceRouting.MissingPriority() }
+                        let (priority, start) = try SyslogParser.priority(of: bytes)
                         let slot = min(priority >> 3, SourceRouting.facilityCount - 1) * SourceRouting.severityCount + (priority & 7)
                         line.removeAll(keepingCapacity: true)
                         routing.appendWholeLineRecord(bytes, from: start, slot: slot, senderFields: senderFields, to: &line)
                         if let plans = routing.plans[slot] {
-                            Self.deliver(line, tag: routing.tags[slot], time: RecordTime(seconds: now, nanoseconds: Int32(batch.receivedAt % 1_000_000_000)), plans: plans, partitionings: partitionings, running: &running, into: &encoded)
+                            Self.deliver(line, tag: routing.tags[slot], time: arrival, plans: plans, partitionings: partitionings, running: &running, into: &encoded)
                         } else if let route = routing.routes[slot] {
                             let partitioning = partitionings[route]
                             let key = PartitionKey(tag: partitioning.byTag ? routing.tags[slot] : "", timeSlice: partitioning.slicing.slice(of: now))
                             running.append(route: route, key: key, time: now, into: &encoded) { lines in
                                 routing.prefixes[slot]?.append(
-                                    time: RecordTime(seconds: now, nanoseconds: Int32(batch.receivedAt % 1_000_000_000)), tag: routing.tags[slot],
+                                    time: arrival, tag: routing.tags[slot],
                                     to: &lines, cache: &timeText)
                                 lines.append(contentsOf: line)
                             }
@@ -143,7 +145,7 @@ extension ParserWorker {
                         Self.deliver(line, tag: routing.tags[slot], time: recordTime, plans: plans, partitionings: partitionings, running: &running, into: &encoded)
                         return
                     }
-                    guard let route = run.enter(slot: SourceRouting.slot(message), time: time, routing: routing, partitionings: partitionings)
+                    guard let route = run.enter(slot: slot, time: time, routing: routing, partitionings: partitionings)
                     else {
                         unroutedCount += 1
                         return
@@ -161,7 +163,7 @@ extension ParserWorker {
                     if let (tag, _, plans, _) = routing.unmatched, let plans {
                         line.removeAll(keepingCapacity: true)
                         JSONRecordEncoder.appendUnmatchedRecord(bytes, moreFields: senderFields, to: &line, scratch: scratch)
-                        Self.deliver(line, tag: tag, time: RecordTime(seconds: now, nanoseconds: Int32(batch.receivedAt % 1_000_000_000)), plans: plans, partitionings: partitionings, running: &running, into: &encoded)
+                        Self.deliver(line, tag: tag, time: arrival, plans: plans, partitionings: partitionings, running: &running, into: &encoded)
                         return
                     }
                     guard let (tag, route, _, prefix) = routing.unmatched, let route else {
@@ -175,7 +177,7 @@ extension ParserWorker {
                     )
                     running.append(route: route, key: key, time: now, into: &encoded) { lines in
                         prefix?.append(
-                            time: RecordTime(seconds: now, nanoseconds: Int32(batch.receivedAt % 1_000_000_000)), tag: tag, to: &lines,
+                            time: arrival, tag: tag, to: &lines,
                             cache: &timeText)
                         JSONRecordEncoder.appendUnmatchedRecord(bytes, moreFields: senderFields, to: &lines, scratch: scratch)
                     }

@@ -18,10 +18,7 @@ struct RecordFormatter: Sendable {
     /// out_file lines with nothing injected: the direct path writes them, the prefix then the JSON.
     var outFilePrefix: OutFilePrefix? {
         guard case .format(let format) = layout, format.type == .out_file, inject?.isEmpty ?? true else { return nil }
-        return OutFilePrefix(
-            outputTime: format.outputTime, outputTag: format.outputTag, delimiter: format.effectiveDelimiter,
-            timeFormat: format.timeFormat ?? RecordTime.defaultFormat(utc: format.utc),
-            utcOffset: format.utcOffset.map(Int64.init) ?? localOffset)
+        return OutFilePrefix(format, utcOffset: localOffset)
     }
 
     /// JSON lines with nothing injected: what the parser workers write without this formatter.
@@ -91,14 +88,8 @@ struct RecordFormatter: Sendable {
         case .single_value:
             out.append(contentsOf: (record[format.messageKey]?.text ?? "").utf8)
         case .out_file:
-            if format.outputTime {
-                out.append(contentsOf: time.formatted(format.timeFormat ?? RecordTime.defaultFormat(utc: format.utc), utcOffset: offset).utf8)
-                out.append(contentsOf: delimiter.utf8)
-            }
-            if format.outputTag {
-                out.append(contentsOf: tag.utf8)
-                out.append(contentsOf: delimiter.utf8)
-            }
+            var uncached = OutFilePrefix.Cache()
+            OutFilePrefix(format, utcOffset: offset).append(time: time, tag: tag, to: &out, cache: &uncached)
             record.appendJSON(to: &out)
         }
         // out_file and json end lines whatever add_newline says, as Fluentd's do.

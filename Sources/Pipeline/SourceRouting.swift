@@ -117,23 +117,6 @@ struct RoutePlan: Sendable {
 }
 
 extension SourceRouting {
-    struct MissingPriority: Error, CustomStringConvertible {
-        var description: String { "the line does not start with <PRI>" }
-    }
-
-    /// The priority of `<PRI>` at the start of `bytes` and where the rest starts; nil without one.
-    static func splitPriority(_ bytes: UnsafeRawBufferPointer) -> (priority: Int, rest: Int)? {
-        guard bytes.count >= 3, bytes[0] == UInt8(ascii: "<") else { return nil }
-        var priority = 0
-        var index = 1
-        while index < bytes.count, index <= 4, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
-            priority = priority * 10 + Int(bytes[index] - UInt8(ascii: "0"))
-            index += 1
-        }
-        guard index > 1, index < bytes.count, bytes[index] == UInt8(ascii: ">"), priority <= 191 else { return nil }
-        return (priority, index + 1)
-    }
-
     /// `{"message":"<the rest>"...}` and LF, with the slot's and the sender's fields.
     func appendWholeLineRecord(_ bytes: UnsafeRawBufferPointer, from start: Int, slot: Int, senderFields: [UInt8]?, to out: inout [UInt8]) {
         out.append(contentsOf: #"{"message":"#.utf8)

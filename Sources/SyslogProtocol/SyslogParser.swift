@@ -88,6 +88,13 @@ public struct SyslogParser: Sendable {
         return try parseRFC3164(frame, from: headerStart, facility: facility, severity: severity, now: now)
     }
 
+    /// The PRI at the start of `bytes` and the offset just after its `>`, as `parse` reads it: for
+    /// sources that keep the rest of the line unparsed (`<parse> @type none`).
+    public static func priority(of bytes: UnsafeRawBufferPointer) throws(SyslogParseError) -> (priority: Int, rest: Int) {
+        let (priority, rest) = try parsePriority(FrameBytes(bytes))
+        return (Int(priority), rest)
+    }
+
     /// `<PRI>`: 1-3 digits, at most 191. Leading zeros are accepted, as Fluentd's
     /// `[0-9]{1,3}` does. Returns the PRI and the offset just after `>`.
     ///
