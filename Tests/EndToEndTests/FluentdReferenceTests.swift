@@ -18,9 +18,6 @@ import TestSupport
 ///   gives ident `sshd` and pid `12` where Fluentd takes `sshd[12]:` for the host; a Cisco IOS header is read
 ///   where Fluentd emits the line unmatched. These are compared with the checked-in `sluice-output` byte for
 ///   byte, and the lines that differ from `fluentd-output` must be exactly the listed ones.
-/// - A folder with a `known-difference` file differs from Fluentd in a way not fixed yet (the file says how):
-///   Fluentd's behaviour is still checked, as a known issue, and what Sluice stores now is held to
-///   `sluice-output` (its lines in any order, where there are no deliberate differences).
 /// - `config_bracket_value`, which Fluentd refuses to start with: `sluice check` must refuse it too.
 ///
 /// Unmatched lines carry the time they arrived, and the file they land in is named by that day: both are
@@ -45,13 +42,6 @@ struct FluentdReferenceTests {
         let reference = Self.replacingHostName(in: try Self.bytes(folder + "/fluentd-output"), input: try Self.bytes(folder + "/input"))
         let fluentd = Self.maskingArrival(reference).bytes
         let sluice = Self.maskingArrival(try Self.bytes(folder + "/sluice-output")).bytes
-        let knownDifference = try? String(contentsOfFile: folder + "/known-difference", encoding: .utf8)
-        // What Fluentd does is checked all the same; while a known difference stands it is a known issue,
-        // intermittent because the ones found so far show only in some runs.
-        func fluentdDoes(_ check: () -> Void) {
-            guard let knownDifference else { return check() }
-            withKnownIssue(Comment(rawValue: knownDifference), isIntermittent: true, check)
-        }
 
         // Arrival times are the run's, their file is named by their day in the case's zone, and they are whole
         // microseconds, as Fluentd's `<inject> time_type float` truncates them.
@@ -61,7 +51,7 @@ struct FluentdReferenceTests {
             #expect(run.window.contains(seconds), "arrival \(time) outside the run \(run.window)")
             #expect(day == Self.day(seconds, in: zone), "file day \(day) for arrival \(time)")
             let decimals = time.split(separator: ".").dropFirst().first?.count ?? 0
-            fluentdDoes { #expect(decimals <= 6, "arrival \(time) keeps more than microseconds") }
+            #expect(decimals <= 6, "arrival \(time) keeps more than microseconds")
         }
 
         if let deliberate = Self.deliberateDifferences[name] {
@@ -71,10 +61,7 @@ struct FluentdReferenceTests {
             #expect(Self.removing(sluiceLines, from: fluentdLines).sorted() == deliberate.flatMap(\.fluentd).sorted())
             #expect(Self.removing(fluentdLines, from: sluiceLines).sorted() == deliberate.flatMap(\.sluice).sorted())
         } else {
-            if knownDifference != nil {
-                #expect(Self.lines(run.output.bytes).sorted() == Self.lines(sluice).sorted(), "the lines sluice-output holds, in any order")
-            }
-            fluentdDoes { #expect(run.output.bytes == fluentd, "\(Self.firstDifference(run.output.bytes, fluentd))") }
+            #expect(run.output.bytes == fluentd, "\(Self.firstDifference(run.output.bytes, fluentd))")
         }
     }
 
